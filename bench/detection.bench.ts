@@ -1,0 +1,179 @@
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { loadConfig } from '../src/config/load.js';
+import { INPUT_SPECS, preprocess } from '../src/detection/preprocess.js';
+import { createLogger } from '../src/lib/logger.js';
+import { startHsi } from '../src/main.js';
+import { HsiProcess } from '../test/support/process.js';
+import { type Figure, makeImages, percentile, round, tempDir } from './support.js';
+
+export interface DetectionBenchOptions {
+  images: number;
+  rssImages: number;
+  env: Record<string, string>;
+}
+
+/** A bare loop: decode + letterbox with the same preprocessing, then `session.run`, one image after another. */
+async function bareLoop(modelPath: string, files: string[], maxPixels: number): Promise<number> {
+  const session = await ort.InferenceSession.create(modelPath, { logSeverityLevel: 3 });
+  const spec = INPUT_SPECS.yolox;
+  const run = async (file: string) => {
+    const input = await preprocess(readFileSync(file), spec, 416, 416, maxPixels);
+    const tensor = new ort.Tensor('float32', input.data, [1, 3, 416, 416]);
+    await session.run({ [session.inputNames[0]!]: tensor });
+  };
+  await run(files[0]!); // warm-up
+  const start = performance.now();
+  for (const file of files) await run(file);
+  const seconds = (performance.now() - start) / 1000;
+  await session.release();
+  return files.length / seconds;
+}
+
+function startBenchHsi(env: Record<string, string>, root: string) {
+  const { config } = loadConfig({
+    env: {
+      ...env,
+      HSI_DATA_DIR: path.join(root, 'data'),
+      HSI_MQTT_EMBEDDED_PORT: '0',
+      HSI_HTTP_PORT: '0',
+      HSI_MEDIA_ROOT: path.join(root, 'media'),
+      HSI_INGEST_STABLE_MS: '200',
+    },
+    optionsFile: path.join(root, 'none.json'),
+  });
+  return { config, start: () => startHsi(config, createLogger('warn')) };
+}
+
+/** Pipeline throughput: files handed to ingest at once (hash, row, queue), detected, committed. */
+async function pipelineThroughput(
+  env: Record<string, string>,
+  files: string[],
+): Promise<{ perSecond: number; config: ReturnType<typeof startBenchHsi>['config'] }> {
+  const root = tempDir('hsi-bench-tp-');
+  const { config, start } = startBenchHsi(env, root);
+  const hsi = await start();
+  await hsi.reconciled;
+  const camera = path.join(config.media_root, 'Bench');
+  mkdirSync(camera, { recursive: true });
+  const copies = files.map((f) => {
+    const target = path.join(camera, path.basename(f));
+    copyFileSync(f, target);
+    return target;
+  });
+  let done = 0;
+  const finished = new Promise<void>((resolve) => {
+    const count = () => {
+      done += 1;
+      if (done === copies.length) resolve();
+    };
+    hsi.bus.on('media.processed', count);
+    hsi.bus.on('media.rejected', count);
+  });
+  const startAt = performance.now();
+  // A burst: the watcher hands every stable file to ingest without waiting for the previous one.
+  await Promise.all(copies.map((file) => hsi.ingest!.ingest(file)));
+  await finished;
+  const seconds = (performance.now() - startAt) / 1000;
+  await hsi.stop();
+  rmSync(root, { recursive: true, force: true });
+  return { perSecond: copies.length / seconds, config };
+}
+
+/** Latency from "file stable" to "detections committed", one upload at a time through the real watcher. */
+async function stableToCommitted(env: Record<string, string>, files: string[]): Promise<number[]> {
+  const root = tempDir('hsi-bench-lat-');
+  const { config, start } = startBenchHsi(env, root);
+  const hsi = await start();
+  await hsi.reconciled;
+  const camera = path.join(config.media_root, 'Latency');
+  mkdirSync(camera, { recursive: true });
+  const latencies: number[] = [];
+  for (const file of files) {
+    const processed = new Promise<number>((resolve) => {
+      const off = hsi.bus.on('media.processed', (e) => {
+        off();
+        resolve(e.latencyMs);
+      });
+    });
+    copyFileSync(file, path.join(camera, path.basename(file)));
+    latencies.push(await processed);
+  }
+  await hsi.stop();
+  rmSync(root, { recursive: true, force: true });
+  return latencies;
+}
+
+/**
+ * RSS of a real `hsi run` process (built `dist/cli.js` when present) while `count` images go through it in rounds
+ * of `files.length` new uploads: steady state means no growth after warm-up. Read from /proc/<pid>/status.
+ */
+async function rssOverRun(env: Record<string, string>, files: string[], count: number): Promise<number[]> {
+  const root = tempDir('hsi-bench-rss-');
+  const media = path.join(root, 'media');
+  const hsi = HsiProcess.start(
+    {
+      ...env,
+      HSI_DATA_DIR: path.join(root, 'data'),
+      HSI_MEDIA_ROOT: media,
+      HSI_MQTT_EMBEDDED_PORT: '0',
+      HSI_HTTP_PORT: '0',
+      HSI_INGEST_STABLE_MS: '200',
+      HSI_LOG_LEVEL: 'debug',
+      HSI_DETECTOR_THUMBNAILS: 'false',
+    },
+    ['run'],
+    existsSync(path.join('dist', 'cli.js')),
+  );
+  await hsi.ready(60_000);
+  const processed = () => hsi.lines.filter((l) => l.msg === 'file processed').length;
+  const samples: number[] = [];
+  for (let done = 0; done < count; done += files.length) {
+    const dir = path.join(media, 'Soak', `r${done}`);
+    mkdirSync(dir, { recursive: true });
+    // New names and new bytes each round (a trailing byte changes the sha256, not the picture).
+    for (const [i, file] of files.entries()) {
+      const target = path.join(dir, `${i}.jpg`);
+      copyFileSync(file, target);
+      appendFileSync(target, Buffer.from(`${done}`));
+    }
+    await hsi.waitForLine(() => processed() >= done + files.length, 300_000, `${done + files.length} files`);
+    const status = readFileSync(`/proc/${hsi.child.pid}/status`, 'utf8');
+    samples.push(Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024);
+  }
+  await hsi.kill('SIGTERM');
+  rmSync(root, { recursive: true, force: true });
+  return samples;
+}
+
+export async function runDetectionBench(options: DetectionBenchOptions): Promise<Figure[]> {
+  const images = await makeImages(tempDir('hsi-bench-img-'), options.images);
+  const { perSecond: pipeline, config } = await pipelineThroughput(options.env, images);
+  const bare = await bareLoop(config.detector.model, images, config.ingest.max_pixels);
+  const ratio = pipeline / bare;
+  const latencies = await stableToCommitted(options.env, images.slice(0, 40));
+  const rss = await rssOverRun(options.env, images.slice(0, 100), options.rssImages);
+  const mb = (b: number) => round(b / 1024 / 1024, 0);
+  const firstHalf = rss[Math.floor(rss.length / 2) - 1] ?? rss[0]!;
+  const last = rss.at(-1)!;
+  return [
+    { name: 'bare decode + session.run', value: `${round(bare)} img/s`, target: 'baseline', ok: undefined },
+    { name: 'pipeline throughput', value: `${round(pipeline)} img/s`, target: '', ok: undefined },
+    { name: 'pipeline / bare', value: round(ratio, 2).toFixed(2), target: '>= 0.85', ok: ratio >= 0.85 },
+    { name: 'stable -> committed p50', value: `${round(percentile(latencies, 50))} ms`, target: '', ok: undefined },
+    { name: 'stable -> committed p95', value: `${round(percentile(latencies, 95))} ms`, target: '', ok: undefined },
+    {
+      name: `RSS after ${options.rssImages} images`,
+      value: `${mb(last)} MB`,
+      target: '<= 400 MB',
+      ok: last <= 400 * 1024 * 1024,
+    },
+    {
+      name: 'RSS growth, 2nd half of run',
+      value: `${mb(last - firstHalf)} MB`,
+      target: 'steady',
+      ok: last - firstHalf < 40 * 1024 * 1024,
+    },
+  ];
+}

@@ -1,0 +1,104 @@
+import type { HouseMode } from '../domain/arming.js';
+import { localTime } from '../domain/schedule.js';
+import { toZoneHit, type ZoneHit } from '../domain/zones.js';
+import type { AnalysisJob } from '../queue/contracts.js';
+import { getHouseMode } from '../storage/arming.repository.js';
+import type { DbOrTx } from '../storage/database.js';
+import { recentEventsOnCamera } from '../storage/event.repository.js';
+import { listZones } from '../storage/zone.repository.js';
+import type { PromptInput } from './prompts.js';
+import { objectStats, type ScorerInput } from './rules-scorer.js';
+
+export const RECENT_WINDOW_MINUTES = 60;
+
+export interface BatchDetectionRow {
+  id: number;
+  mediaFileId: number;
+  objectType: string;
+  confidence: number;
+  zoneIds: string[];
+}
+
+/** Everything the scorer, the prompt and the alert rules need about one closed batch, read in one place. */
+export interface BatchFacts {
+  cameraName: string;
+  detections: BatchDetectionRow[];
+  zonesHit: ZoneHit[];
+  houseMode: HouseMode;
+  prompt: PromptInput;
+  scorer: ScorerInput;
+  confidenceByType: Record<string, number>;
+}
+
+/** Detections of the batch that no event has claimed yet (a replayed or overlapping batch keeps only those). */
+export function unclaimedDetections(db: DbOrTx, ids: readonly number[]): Promise<BatchDetectionRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('detections as d')
+    .select([
+      'd.id',
+      'd.media_file_id as mediaFileId',
+      'd.object_type as objectType',
+      'd.confidence',
+      'd.zone_ids as zoneIds',
+    ])
+    .where('d.id', 'in', [...ids])
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('event_detections as ed').select('ed.event_id').whereRef('ed.detection_id', '=', 'd.id'))),
+    )
+    .orderBy('d.id')
+    .execute();
+}
+
+export async function gatherFacts(
+  db: DbOrTx,
+  job: AnalysisJob,
+  detections: BatchDetectionRow[],
+  timeZone: string,
+): Promise<BatchFacts> {
+  const camera = await db.selectFrom('cameras').select('name').where('id', '=', job.cameraId).executeTakeFirst();
+  const cameraName = camera?.name ?? job.cameraId;
+  const houseMode = await getHouseMode(db);
+  const hitIds = new Set(detections.flatMap((d) => d.zoneIds));
+  const zonesHit = (await listZones(db, job.cameraId))
+    .filter((z) => hitIds.has(z.id))
+    .sort((a, b) => b.priority - a.priority)
+    .map((z) => toZoneHit(z, z.armed));
+  const since = new Date(job.startedAt - RECENT_WINDOW_MINUTES * 60_000);
+  const recent = (await recentEventsOnCamera(db, job.cameraId, since)).filter((e) => e.batchId !== job.batchId);
+  const stats = objectStats(
+    detections.map((d) => ({ objectType: d.objectType, confidence: d.confidence, frame: d.mediaFileId })),
+  );
+  const at = new Date(job.startedAt);
+  const local = localTime(at, timeZone);
+  return {
+    cameraName,
+    detections,
+    zonesHit,
+    houseMode,
+    confidenceByType: { ...stats.maxConfidence },
+    prompt: {
+      cameraName,
+      at,
+      timeZone,
+      ...stats,
+      detectionCount: detections.length,
+      durationSeconds: Math.max(0, Math.round((job.endedAt - job.startedAt) / 1000)),
+      isFastPath: job.isFastPath,
+      zonesHit,
+      houseMode,
+      recentEvents: recent.map((e) => ({ startedAt: e.startedAt, riskLevel: e.riskLevel, summary: e.summary })),
+      recentWindowMinutes: RECENT_WINDOW_MINUTES,
+    },
+    scorer: {
+      cameraName,
+      ...stats,
+      detectionCount: detections.length,
+      localHour: local.hour,
+      weekday: local.weekday,
+      zonesHit,
+      houseMode,
+      recentEventsOnCamera: recent.length,
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { HttpConfig } from '../config/schema.js';
+
+/** The Home Assistant Supervisor's ingress proxy: the only peer trusted without the API key (when enabled). */
+export const INGRESS_PROXY_ADDRESS = '172.30.32.2';
+export const INGRESS_HEADER = 'x-ingress-path';
+
+/** Open whatever the key: orchestrators probe liveness without credentials. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/api/health/live']);
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/** True for a request proxied by the Supervisor's ingress, when `http.ingress` allows it. */
+export function fromIngress(request: FastifyRequest, http: Pick<HttpConfig, 'ingress'>): boolean {
+  if (!http.ingress) return false;
+  const peer = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  return peer === INGRESS_PROXY_ADDRESS && request.headers[INGRESS_HEADER] !== undefined;
+}
+
+/** Who a mutation is audited as: `api`, or `api:ingress` for the Home Assistant panel. */
+export function actorOf(request: FastifyRequest, http: Pick<HttpConfig, 'ingress'>): string {
+  return fromIngress(request, http) ? 'api:ingress' : 'api';
+}
+
+/** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+export function presentedKey(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+    if (match?.[1] !== undefined) return match[1];
+  }
+  const header = request.headers['x-api-key'];
+  return typeof header === 'string' && header !== '' ? header : undefined;
+}
+
+/** Constant-time comparison of the presented key with the configured one (both hashed to equal length first). */
+export function keyMatches(presented: string | undefined, expected: Buffer): boolean {
+  if (presented === undefined) return false;
+  return timingSafeEqual(digest(presented), expected);
+}
+
+/**
+ * With `http.api_key` set, every request but the liveness probe must present the key (or come through the ingress
+ * proxy when `http.ingress` is on); others get 401. Without a key, everything is open.
+ */
+export function installAuth(app: FastifyInstance, http: Pick<HttpConfig, 'api_key' | 'ingress'>): void {
+  if (http.api_key === '') return;
+  const expected = digest(http.api_key);
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '';
+    if (PUBLIC_PATHS.has(path) || fromIngress(request, http)) return;
+    if (keyMatches(presentedKey(request), expected)) return;
+    return reply
+      .status(401)
+      .header('www-authenticate', 'Bearer')
+      .send({
+        error: {
+          code: 'UNAUTHORIZED',
+          message: 'this HSI requires its API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+        },
+      });
+  });
+}

@@ -1,0 +1,81 @@
+import type { AlertStatus } from '../domain/alert-lifecycle.js';
+import type { MediaType } from '../domain/events.js';
+import { type Alert, alertRowToAlert } from '../storage/alert.repository.js';
+import type { DbOrTx } from '../storage/database.js';
+import type { DetectionRow } from '../storage/tables/detection.table.js';
+
+/** Read queries only the API needs (joins over the repositories' tables); every write goes through a repository. */
+
+/** The detections linked to an event, in time order. */
+export function detectionsOfEvent(db: DbOrTx, eventId: number): Promise<DetectionRow[]> {
+  return db
+    .selectFrom('detections as d')
+    .innerJoin('event_detections as ed', 'ed.detection_id', 'd.id')
+    .selectAll('d')
+    .where('ed.event_id', '=', eventId)
+    .orderBy('d.detected_at')
+    .orderBy('d.id')
+    .execute();
+}
+
+export interface EventDetectionFacts {
+  eventId: number;
+  objectType: string;
+  confidence: number;
+  zoneIds: string[];
+}
+
+/** Object type, confidence and zones of every detection of the given events (for testing alert rules). */
+export function detectionFactsOfEvents(db: DbOrTx, eventIds: readonly number[]): Promise<EventDetectionFacts[]> {
+  if (eventIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('detections as d')
+    .innerJoin('event_detections as ed', 'ed.detection_id', 'd.id')
+    .select(['ed.event_id as eventId', 'd.object_type as objectType', 'd.confidence', 'd.zone_ids as zoneIds'])
+    .where('ed.event_id', 'in', [...eventIds])
+    .execute();
+}
+
+export interface DetectionImageSource {
+  detection: DetectionRow;
+  /** Relative to the media root. */
+  mediaPath: string;
+  mediaType: MediaType;
+}
+
+export async function detectionImageSource(db: DbOrTx, id: number): Promise<DetectionImageSource | undefined> {
+  const row = await db
+    .selectFrom('detections as d')
+    .innerJoin('media_files as m', 'm.id', 'd.media_file_id')
+    .selectAll('d')
+    .select(['m.path as media_path', 'm.media_type as media_media_type'])
+    .where('d.id', '=', id)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const { media_path, media_media_type, ...detection } = row;
+  return { detection, mediaPath: media_path, mediaType: media_media_type };
+}
+
+export interface AlertWithCamera {
+  alert: Alert;
+  cameraId: string | null;
+}
+
+/** Alerts newest first, each with its event's camera; filtered by status and/or ids. */
+export async function listAlertsWithCamera(
+  db: DbOrTx,
+  filter: { statuses?: readonly AlertStatus[]; ids?: readonly string[]; limit: number },
+): Promise<AlertWithCamera[]> {
+  let q = db
+    .selectFrom('alerts as a')
+    .leftJoin('events as e', 'e.id', 'a.event_id')
+    .selectAll('a')
+    .select('e.camera_id as event_camera_id');
+  if (filter.statuses !== undefined) q = q.where('a.status', 'in', [...filter.statuses]);
+  if (filter.ids !== undefined) {
+    if (filter.ids.length === 0) return [];
+    q = q.where('a.id', 'in', [...filter.ids]);
+  }
+  const rows = await q.orderBy('a.created_at', 'desc').orderBy('a.id', 'desc').limit(filter.limit).execute();
+  return rows.map(({ event_camera_id, ...row }) => ({ alert: alertRowToAlert(row), cameraId: event_camera_id }));
+}

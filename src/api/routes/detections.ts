@@ -1,0 +1,96 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { annotateSnapshot } from '../../mqtt/snapshot.js';
+import type { ApiContext } from '../context.js';
+import { ApiError, notFound } from '../errors.js';
+import type { DetectionImageSource } from '../queries.js';
+import { detectionImageSource } from '../queries.js';
+import { errors, idParams } from '../schemas.js';
+
+/** Longest side of a served image: source resolution for any camera, never enlarged. */
+const MAX_IMAGE_PX = 8192;
+const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
+
+const isMissing = (error: unknown) =>
+  typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** The file under the media root; a stored path that leaves the root is refused (the database is not trusted). */
+function mediaFile(mediaRoot: string, relative: string): string {
+  const root = path.resolve(mediaRoot);
+  const file = path.resolve(root, relative);
+  if (!file.startsWith(root + path.sep))
+    throw new ApiError(422, 'MEDIA_OUTSIDE_ROOT', `${relative} is outside the media root`);
+  return file;
+}
+
+/** The picture the detector saw: the image itself, or the sampled frame of a clip. */
+async function sourcePicture(ctx: ApiContext, source: DetectionImageSource): Promise<Buffer> {
+  const { detection } = source;
+  const file = mediaFile(ctx.config.media_root, source.mediaPath);
+  const gone = () => notFound(`the media file of detection ${detection.id} (${source.mediaPath}) is gone`);
+  try {
+    if (source.mediaType === 'image') return await readFile(file);
+    await stat(file);
+  } catch (error) {
+    if (isMissing(error)) throw gone();
+    throw error;
+  }
+  const frames = await ctx.deps.extractFrames(file);
+  const frame = frames[detection.frame_index ?? 0];
+  if (frame === undefined) {
+    throw notFound(
+      `clip ${source.mediaPath} no longer has frame ${detection.frame_index} of detection ${detection.id}`,
+    );
+  }
+  return frame;
+}
+
+export function detectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { db } = ctx.deps;
+  const maxPixels = ctx.config.ingest.max_pixels;
+  app.get<{ Params: { id: number }; Querystring: { annotated: boolean } }>(
+    '/api/detections/:id/image',
+    {
+      schema: {
+        tags: ['detections'],
+        summary: 'The picture of a detection as JPEG: the original, or with its box and label drawn',
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { annotated: { type: 'boolean', default: false, description: 'Draw the box and label' } },
+        },
+        response: {
+          200: {
+            description: 'JPEG image',
+            content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...errors(400, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const source = await detectionImageSource(db, request.params.id);
+      if (source === undefined) throw notFound(`no detection with id ${request.params.id}`);
+      const picture = await sourcePicture(ctx, source);
+      const d = source.detection;
+      let jpeg: Buffer;
+      if (request.query.annotated) {
+        const box = { x: d.bbox_x, y: d.bbox_y, width: d.bbox_width, height: d.bbox_height };
+        jpeg = await annotateSnapshot(
+          picture,
+          [{ label: d.object_type, confidence: d.confidence, box }],
+          MAX_IMAGE_PX,
+          {
+            maxPixels,
+          },
+        );
+      } else {
+        const isJpeg = picture.subarray(0, 3).equals(JPEG_MAGIC);
+        jpeg = isJpeg ? picture : await annotateSnapshot(picture, [], MAX_IMAGE_PX, { maxPixels });
+      }
+      return reply.type('image/jpeg').header('cache-control', 'private, max-age=300').send(jpeg);
+    },
+  );
+}

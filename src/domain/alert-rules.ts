@@ -1,0 +1,301 @@
+import { AppError } from '../lib/errors.js';
+import { type HouseMode, isZoneArmed } from './arming.js';
+import type { RiskLevel } from './risk.js';
+import { type Schedule, scheduleActive, validateSchedule } from './schedule.js';
+import type { ZoneHit } from './zones.js';
+
+export {
+  ALERT_ACTIONS,
+  ALERT_STATUSES,
+  type AlertAction,
+  type AlertStatus,
+  canTransitionAlert,
+  transitionAlert,
+} from './alert-lifecycle.js';
+
+/**
+ * Alert rules (pure). Every enabled rule is evaluated for every new event; all of a rule's conditions must hold
+ * (AND). A condition left null (or an empty list) does not constrain:
+ * - risk_threshold: event risk score >= threshold.
+ * - camera_ids: the event's camera is listed.
+ * - zone_ids: the event touched at least one listed zone.
+ * - object_types: the event has at least one listed object type.
+ * - min_confidence: the best confidence among the event's objects (among the listed object types when
+ *   object_types is set) is >= min_confidence.
+ * - schedule: `now` is inside the weekly schedule (see schedule.ts; overnight ranges belong to their start day).
+ * - house_modes: the house mode is listed (e.g. only while armed_away).
+ * - armed_zone (require_armed_zone): the event touched a zone that is armed now (zone switch ON and the house
+ *   armed; restricted to zone_ids when set).
+ * An alert's dedup key comes from a template (default `{camera_id}:{rule_id}`); a rule stays quiet for its
+ * cooldown after its last alert with the same key. Alert status: pending → delivered → acknowledged | dismissed,
+ * and pending → acknowledged | dismissed directly.
+ */
+
+export interface AlertRule {
+  id: string;
+  name: string;
+  enabled: boolean;
+  /** Severity of the alerts this rule raises. */
+  severity: RiskLevel;
+  riskThreshold: number | null;
+  cameraIds: readonly string[] | null;
+  zoneIds: readonly string[] | null;
+  objectTypes: readonly string[] | null;
+  minConfidence: number | null;
+  schedule: Schedule | null;
+  houseModes: readonly HouseMode[] | null;
+  requireArmedZone: boolean;
+  /** Placeholders in braces, see DEDUP_PLACEHOLDERS; null → DEFAULT_DEDUP_TEMPLATE. */
+  dedupKeyTemplate: string | null;
+  cooldownSeconds: number;
+}
+
+/** What a rule is matched against: one analysed event plus the arming state and the site timezone. */
+export interface EventFacts {
+  eventId: number | string;
+  cameraId: string;
+  riskScore: number;
+  riskLevel: RiskLevel;
+  /** Best detection confidence per object type; its keys are the event's object types. */
+  confidenceByType: Readonly<Record<string, number>>;
+  zones: readonly ZoneHit[];
+  houseMode: HouseMode;
+  /** IANA timezone of the site, for schedules without their own. */
+  timezone: string;
+}
+
+export type AlertCondition =
+  | 'enabled'
+  | 'risk_threshold'
+  | 'camera_ids'
+  | 'zone_ids'
+  | 'object_types'
+  | 'min_confidence'
+  | 'schedule'
+  | 'house_modes'
+  | 'armed_zone';
+
+export interface FailedCondition {
+  condition: AlertCondition;
+  reason: string;
+}
+
+export interface RuleMatch {
+  matched: boolean;
+  failedConditions: FailedCondition[];
+}
+
+export const DEFAULT_DEDUP_TEMPLATE = '{camera_id}:{rule_id}';
+export const DEFAULT_COOLDOWN_SECONDS = 300;
+export const DEDUP_PLACEHOLDERS = [
+  'camera_id',
+  'rule_id',
+  'event_id',
+  'risk_level',
+  'severity',
+  'object_type',
+  'zone_id',
+] as const;
+export type DedupPlaceholder = (typeof DEDUP_PLACEHOLDERS)[number];
+
+const constrains = <T>(list: readonly T[] | null): list is readonly T[] => list !== null && list.length > 0;
+
+type Check = (rule: AlertRule, facts: EventFacts, now: Date | number) => string | undefined;
+
+const CHECKS: readonly (readonly [AlertCondition, Check])[] = [
+  ['enabled', (rule) => (rule.enabled ? undefined : 'rule is disabled')],
+  [
+    'risk_threshold',
+    (rule, facts) =>
+      rule.riskThreshold === null || facts.riskScore >= rule.riskThreshold
+        ? undefined
+        : `risk score ${facts.riskScore} is below ${rule.riskThreshold}`,
+  ],
+  [
+    'camera_ids',
+    (rule, facts) =>
+      !constrains(rule.cameraIds) || rule.cameraIds.includes(facts.cameraId)
+        ? undefined
+        : `camera ${facts.cameraId} is not one of ${rule.cameraIds.join(', ')}`,
+  ],
+  [
+    'zone_ids',
+    (rule, facts) =>
+      !constrains(rule.zoneIds) || facts.zones.some((z) => rule.zoneIds?.includes(z.id))
+        ? undefined
+        : `no zone of ${rule.zoneIds.join(', ')} was touched`,
+  ],
+  [
+    'object_types',
+    (rule, facts) =>
+      !constrains(rule.objectTypes) || rule.objectTypes.some((t) => t in facts.confidenceByType)
+        ? undefined
+        : `no object of type ${rule.objectTypes.join(', ')}`,
+  ],
+  ['min_confidence', checkMinConfidence],
+  ['schedule', checkSchedule],
+  [
+    'house_modes',
+    (rule, facts) =>
+      !constrains(rule.houseModes) || rule.houseModes.includes(facts.houseMode)
+        ? undefined
+        : `house mode ${facts.houseMode} is not one of ${rule.houseModes.join(', ')}`,
+  ],
+  ['armed_zone', checkArmedZone],
+];
+
+function checkMinConfidence(rule: AlertRule, facts: EventFacts): string | undefined {
+  if (rule.minConfidence === null) return undefined;
+  const types = constrains(rule.objectTypes) ? rule.objectTypes : Object.keys(facts.confidenceByType);
+  const best = Math.max(0, ...types.map((t) => facts.confidenceByType[t] ?? 0));
+  return best >= rule.minConfidence ? undefined : `best confidence ${best} is below ${rule.minConfidence}`;
+}
+
+function checkSchedule(rule: AlertRule, facts: EventFacts, now: Date | number): string | undefined {
+  if (rule.schedule === null) return undefined;
+  try {
+    return scheduleActive(rule.schedule, now, facts.timezone) ? undefined : 'outside the schedule';
+  } catch (error) {
+    return `schedule is invalid: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+function checkArmedZone(rule: AlertRule, facts: EventFacts): string | undefined {
+  if (!rule.requireArmedZone) return undefined;
+  const armed = facts.zones.some(
+    (z) => isZoneArmed(facts.houseMode, z.armed) && (!constrains(rule.zoneIds) || rule.zoneIds.includes(z.id)),
+  );
+  return armed ? undefined : `no armed zone was touched (house mode ${facts.houseMode})`;
+}
+
+/** Evaluates every condition (no short-cut), so `failedConditions` lists all that failed. */
+export function matchRule(rule: AlertRule, facts: EventFacts, now: Date | number): RuleMatch {
+  const failedConditions: FailedCondition[] = [];
+  for (const [condition, check] of CHECKS) {
+    const reason = check(rule, facts, now);
+    if (reason !== undefined) failedConditions.push({ condition, reason });
+  }
+  return { matched: failedConditions.length === 0, failedConditions };
+}
+
+/** Every problem with a rule's values (not its types), each naming its field; empty when valid. */
+export function validateAlertRule(rule: AlertRule): string[] {
+  const errors: string[] = [];
+  if (rule.name.trim() === '') errors.push('name must not be empty');
+  const threshold = rule.riskThreshold;
+  if (threshold !== null && !(Number.isInteger(threshold) && threshold >= 0 && threshold <= 100)) {
+    errors.push(`risk_threshold must be an integer 0-100, got ${threshold}`);
+  }
+  if (rule.minConfidence !== null && !(rule.minConfidence >= 0 && rule.minConfidence <= 1)) {
+    errors.push(`min_confidence must be between 0 and 1, got ${rule.minConfidence}`);
+  }
+  if (!(Number.isInteger(rule.cooldownSeconds) && rule.cooldownSeconds >= 0)) {
+    errors.push(`cooldown_seconds must be a whole number of seconds >= 0, got ${rule.cooldownSeconds}`);
+  }
+  if (rule.schedule !== null) errors.push(...validateSchedule(rule.schedule, 'schedule'));
+  if (rule.dedupKeyTemplate !== null) errors.push(...validateDedupTemplate(rule.dedupKeyTemplate));
+  return errors;
+}
+
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+
+export function validateDedupTemplate(template: string, field = 'dedup_key_template'): string[] {
+  if (template.trim() === '') return [`${field} must not be empty`];
+  const errors: string[] = [];
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? '';
+    if (!(DEDUP_PLACEHOLDERS as readonly string[]).includes(name)) {
+      errors.push(
+        `${field} has unknown placeholder {${name}}; use ${DEDUP_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`,
+      );
+    }
+  }
+  if (/[{}]/.test(template.replace(PLACEHOLDER, ''))) errors.push(`${field} has an unbalanced brace`);
+  return errors;
+}
+
+/** Fills `{name}` placeholders; an unknown or missing one throws INVALID_INPUT naming it. */
+export function renderDedupKey(template: string, facts: Readonly<Partial<Record<string, string | number>>>): string {
+  return template.replace(PLACEHOLDER, (_whole, name: string) => {
+    const value = facts[name];
+    if (value === undefined) {
+      throw new AppError('INVALID_INPUT', `dedup key template "${template}" uses {${name}}, which has no value`, {
+        permanent: true,
+      });
+    }
+    return String(value);
+  });
+}
+
+/** The placeholder values of one rule and event; object_type is the most confident type, zone_id the first zone. */
+export function dedupFactsFor(rule: AlertRule, facts: EventFacts): Record<DedupPlaceholder, string> {
+  const types = Object.entries(facts.confidenceByType).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return {
+    camera_id: facts.cameraId,
+    rule_id: rule.id,
+    event_id: String(facts.eventId),
+    risk_level: facts.riskLevel,
+    severity: rule.severity,
+    object_type: types[0]?.[0] ?? 'none',
+    zone_id: facts.zones[0]?.id ?? 'none',
+  };
+}
+
+export function dedupKeyFor(rule: AlertRule, facts: EventFacts): string {
+  return renderDedupKey(rule.dedupKeyTemplate ?? DEFAULT_DEDUP_TEMPLATE, dedupFactsFor(rule, facts));
+}
+
+/** True while `now` is less than `cooldownSeconds` after the last alert (a last alert in the future counts too). */
+export function cooldownActive(
+  lastAlertAt: Date | number | null | undefined,
+  cooldownSeconds: number,
+  now: Date | number,
+): boolean {
+  if (lastAlertAt === null || lastAlertAt === undefined) return false;
+  return Number(now) - Number(lastAlertAt) < cooldownSeconds * 1000;
+}
+
+const NO_CONDITIONS = {
+  enabled: true,
+  riskThreshold: null,
+  cameraIds: null,
+  zoneIds: null,
+  objectTypes: null,
+  minConfidence: null,
+  schedule: null,
+  houseModes: null,
+  requireArmedZone: false,
+  dedupKeyTemplate: null,
+  cooldownSeconds: DEFAULT_COOLDOWN_SECONDS,
+} as const;
+
+/**
+ * Rules created on first run (fixed ids, so seeding twice changes nothing). Night schedules use the site timezone.
+ */
+export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
+  {
+    ...NO_CONDITIONS,
+    id: '00000000-0000-4000-8000-000000000001',
+    name: 'Person in an armed zone at night',
+    severity: 'high',
+    objectTypes: ['person'],
+    minConfidence: 0.6,
+    schedule: { start: '22:00', end: '06:00' },
+    requireArmedZone: true,
+  },
+  {
+    ...NO_CONDITIONS,
+    id: '00000000-0000-4000-8000-000000000002',
+    name: 'Critical event',
+    severity: 'critical',
+    riskThreshold: 85,
+  },
+  {
+    ...NO_CONDITIONS,
+    id: '00000000-0000-4000-8000-000000000003',
+    name: 'High risk while away',
+    severity: 'high',
+    riskThreshold: 60,
+    houseModes: ['armed_away'],
+  },
+];

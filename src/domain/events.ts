@@ -1,0 +1,77 @@
+import type { AlertStatus } from './alert-lifecycle.js';
+import type { HouseMode } from './arming.js';
+import type { BBox } from './detection.js';
+import type { RiskLevel } from './risk.js';
+
+/** What the pipeline stages announce on the event bus. Payloads are plain data, safe to serialise. */
+
+export type MediaType = 'image' | 'video';
+
+export interface DetectionRecord {
+  id: number;
+  cameraId: string;
+  mediaFileId: number;
+  filePath: string;
+  detectedAt: Date;
+  objectType: string;
+  confidence: number;
+  bbox: BBox;
+  thumbnailPath: string | null;
+  frameIndex: number | null;
+}
+
+export interface BusEvents {
+  'camera.created': { cameraId: string; name: string; folderPath: string };
+  'media.ingested': { mediaFileId: number; cameraId: string; path: string; mediaType: MediaType };
+  'media.duplicate': { cameraId: string; path: string; duplicateOf: number };
+  'media.rejected': { mediaFileId: number | null; cameraId: string | null; path: string; code: string; reason: string };
+  'media.failed': { mediaFileId: number; cameraId: string; path: string; reason: string };
+  'media.processed': {
+    mediaFileId: number;
+    cameraId: string;
+    path: string;
+    detectionCount: number;
+    /** From "file stable" (the job being queued) to the detections being committed. */
+    latencyMs: number;
+    timings: { preprocessMs: number; inferenceMs: number; postprocessMs: number };
+  };
+  'detection.created': { cameraId: string; mediaFileId: number; detections: DetectionRecord[] };
+  'event.created': { event: EventRecord; latencyMs: number };
+  'alert.created': { alert: AlertRecord };
+  'alert.updated': { alert: AlertRecord; action: 'acknowledge' | 'dismiss' | 'deliver' };
+  'arming.changed':
+    | { scope: 'house'; mode: HouseMode; previous: HouseMode; actor: string }
+    | { scope: 'zone'; zoneId: string; cameraId: string; armed: boolean; actor: string };
+}
+
+export type AnalysisSource = 'llm' | 'rules' | 'rules_fallback';
+
+/** A stored security event as the bus, MQTT and the API show it. */
+export interface EventRecord {
+  id: number;
+  batchId: string;
+  cameraId: string;
+  startedAt: Date;
+  endedAt: Date;
+  riskScore: number;
+  riskLevel: RiskLevel;
+  summary: string;
+  reasoning: string;
+  recommendedAction: string | null;
+  objectTypes: string[];
+  detectionCount: number;
+  isFastPath: boolean;
+  analysisSource: AnalysisSource;
+}
+
+export interface AlertRecord {
+  id: string;
+  eventId: number;
+  ruleId: string | null;
+  severity: RiskLevel;
+  status: AlertStatus;
+  dedupKey: string;
+  message: string;
+  cameraId: string;
+  createdAt: Date;
+}

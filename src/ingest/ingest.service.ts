@@ -1,0 +1,153 @@
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { cameraForPath } from '../domain/camera-id.js';
+import type { BusEvents } from '../domain/events.js';
+import type { Clock } from '../lib/clock.js';
+import type { EventBus } from '../lib/event-bus.js';
+import type { Logger } from '../lib/logger.js';
+import type { DetectionJob, JobQueue } from '../queue/contracts.js';
+import { ensureCamera, touchCamera } from '../storage/camera.repository.js';
+import type { Db } from '../storage/database.js';
+import { addAlias, insertMediaFile, recordRejection } from '../storage/media-file.repository.js';
+import { inspectMediaFile } from './inspect-file.js';
+
+export interface IngestLimits {
+  maxFileBytes: number;
+  maxPixels: number;
+}
+
+export interface IngestDeps {
+  db: Db;
+  queue: JobQueue<DetectionJob>;
+  bus: EventBus<BusEvents>;
+  log: Logger;
+  clock: Clock;
+  mediaRoot: string;
+  limits: IngestLimits;
+}
+
+export type IngestOutcome =
+  | { kind: 'queued'; mediaFileId: number; cameraId: string }
+  | { kind: 'duplicate'; duplicateOf: number; cameraId: string }
+  | { kind: 'rejected'; code: string; reason: string }
+  | { kind: 'skipped'; code: string; reason: string };
+
+const SKIP_CODES: ReadonlySet<string> = new Set(['TRANSIENT', 'MEDIA_GONE']);
+
+export const detectionJobId = (mediaFileId: number): string => `media-${mediaFileId}`;
+
+/** Path relative to the media root with forward slashes: how files are named in the database. */
+export function relativeMediaPath(mediaRoot: string, file: string): string {
+  return path.relative(mediaRoot, file).split(path.sep).join('/');
+}
+
+/**
+ * Turns one stable file into a `media_files` row and a detection job, or records why it was refused.
+ * The row is written before the job is queued, so a crash in between is repaired by reconciliation.
+ */
+export class IngestService {
+  /** Cameras known to exist (ids), so a busy camera's uploads skip the upsert. */
+  private readonly knownCameras = new Set<string>();
+
+  constructor(private readonly deps: IngestDeps) {}
+
+  async ingest(file: string, stableAt = this.deps.clock.now()): Promise<IngestOutcome> {
+    const { db, log, mediaRoot, limits } = this.deps;
+    const relPath = relativeMediaPath(mediaRoot, file);
+    const camera = cameraForPath(mediaRoot, file);
+    const info = await inspectMediaFile(file, {
+      mediaRoot,
+      maxFileBytes: limits.maxFileBytes,
+      maxPixels: limits.maxPixels,
+    });
+    if ('error' in camera) return this.reject(file, relPath, null, camera.code, camera.error);
+    if (!info.ok && SKIP_CODES.has(info.code)) {
+      // Still being written, or already gone: nothing to record; the watcher fires again once it is stable.
+      log.debug({ path: relPath, code: info.code }, `file skipped: ${info.reason}`);
+      return { kind: 'skipped', code: info.code, reason: info.reason };
+    }
+    if (!info.ok) return this.reject(file, relPath, camera.cameraId, info.code, info.reason);
+
+    const cameraId = await this.ensureCamera(camera);
+    const inserted = await insertMediaFile(db, {
+      camera_id: cameraId,
+      path: relPath,
+      sha256: info.sha256,
+      size: info.size,
+      media_type: info.kind,
+      width: info.width ?? null,
+      height: info.height ?? null,
+      captured_at: info.mtime,
+      error_code: null,
+      error: null,
+      processed_at: null,
+    });
+    if (inserted === undefined) {
+      await touchCamera(db, cameraId, info.mtime);
+      return this.duplicate(relPath, cameraId, info.sha256, info.size);
+    }
+    // The camera's last_seen_at moves when the detection worker commits the file.
+    await this.deps.queue.add(
+      { mediaFileId: inserted.id, cameraId, path: relPath, queuedAt: stableAt },
+      { jobId: detectionJobId(inserted.id) },
+    );
+    log.debug({ camera_id: cameraId, media_file_id: inserted.id, path: relPath }, 'queued for detection');
+    this.deps.bus.emit('media.ingested', { mediaFileId: inserted.id, cameraId, path: relPath, mediaType: info.kind });
+    return { kind: 'queued', mediaFileId: inserted.id, cameraId };
+  }
+
+  private async ensureCamera(camera: { cameraId: string; cameraName: string; folderPath: string }): Promise<string> {
+    if (this.knownCameras.has(camera.cameraId)) return camera.cameraId;
+    const { db, log, bus } = this.deps;
+    const { camera: row, created } = await ensureCamera(db, {
+      id: camera.cameraId,
+      name: camera.cameraName,
+      folderPath: camera.folderPath,
+    });
+    if (created) {
+      log.info({ camera_id: row.id, folder: camera.folderPath }, 'new camera');
+      bus.emit('camera.created', { cameraId: row.id, name: row.name, folderPath: row.folder_path });
+    }
+    this.knownCameras.add(row.id);
+    return row.id;
+  }
+
+  private async duplicate(relPath: string, cameraId: string, sha256: string, size: number): Promise<IngestOutcome> {
+    const { db, log } = this.deps;
+    const original = await db
+      .selectFrom('media_files')
+      .select('id')
+      .where('sha256', '=', sha256)
+      .executeTakeFirstOrThrow();
+    await addAlias(db, relPath, original.id, size);
+    log.info(
+      { camera_id: cameraId, path: relPath, duplicate_of: original.id },
+      'duplicate content, not processed again',
+    );
+    this.deps.bus.emit('media.duplicate', { cameraId, path: relPath, duplicateOf: original.id });
+    return { kind: 'duplicate', duplicateOf: original.id, cameraId };
+  }
+
+  private async reject(
+    file: string,
+    relPath: string,
+    cameraId: string | null,
+    code: string,
+    reason: string,
+  ): Promise<IngestOutcome> {
+    const { db, log, clock } = this.deps;
+    log.warn({ camera_id: cameraId, path: relPath, code }, `file rejected: ${reason}`);
+    // Remember the file by size and mtime so reconciliation does not inspect it again at every start.
+    const stats = await lstat(file).catch(() => undefined);
+    await recordRejection(db, {
+      path: relPath,
+      cameraId,
+      size: stats?.size ?? 0,
+      modifiedAt: stats?.mtime ?? new Date(clock.now()),
+      code,
+      reason,
+    });
+    this.deps.bus.emit('media.rejected', { mediaFileId: null, cameraId, path: relPath, code, reason });
+    return { kind: 'rejected', code, reason };
+  }
+}

@@ -1,0 +1,140 @@
+import { AppError } from '../lib/errors.js';
+import { type Component, cameraComponents, hubComponents, type Scope } from './discovery-components.js';
+import {
+  availabilityTopic,
+  cameraHealthTopic,
+  cameraObjectId,
+  deviceConfigTopic,
+  discoveryNodeId,
+  hubObjectId,
+} from './topics.js';
+
+/**
+ * Home Assistant device-based discovery as data: one message per device on `<prefix>/device/<object_id>/config`
+ * with `dev`, `o` and `cmps`. The hub device carries the alarm panel, alerts and service diagnostics; each camera
+ * is its own device (via the hub). Pure: the bridge publishes what `discoveryPlan` (discovery-plan.ts) says.
+ */
+
+export interface DeviceInfo {
+  identifiers: string[];
+  name: string;
+  manufacturer: string;
+  model: string;
+  sw_version: string;
+  via_device?: string;
+}
+
+export interface DeviceDiscoveryPayload {
+  dev: DeviceInfo;
+  o: { name: string; sw_version: string; support_url: string };
+  cmps: Record<string, Component>;
+  qos: 1;
+}
+
+export interface DiscoveryMessage {
+  topic: string;
+  payload: DeviceDiscoveryPayload;
+}
+
+export interface DiscoveryInput {
+  baseTopic: string;
+  discoveryPrefix: string;
+  /** HSI's version: device `sw_version` and origin `sw_version`. */
+  version: string;
+  supportUrl: string;
+  cameras: readonly { id: string; name: string }[];
+  zones: readonly { id: string; cameraId: string; name: string }[];
+  /** `homeassistant.alarm_code` is set: the panel asks for a code and HSI checks it. */
+  alarmCodeRequired: boolean;
+  /** Keypad HA shows for the code: `number` (REMOTE_CODE, default) or `text` (REMOTE_CODE_TEXT). */
+  alarmCodeFormat?: 'number' | 'text';
+  /** `homeassistant.motion_off_delay_s`: motion and person turn OFF this long after the last detection. */
+  motionOffDelayS: number;
+}
+
+export const MANUFACTURER = 'HSI';
+const ORIGIN_NAME = 'HSI';
+
+function checkCameraIds(cameras: DiscoveryInput['cameras']): void {
+  const seen = new Set<string>();
+  for (const camera of cameras) {
+    if (camera.id === 'hub') {
+      throw new AppError(
+        'INVALID_INPUT',
+        'camera id "hub" is taken by the HSI hub device in Home Assistant discovery; rename the camera folder',
+        { permanent: true },
+      );
+    }
+    if (seen.has(camera.id)) {
+      throw new AppError('INVALID_INPUT', `camera id "${camera.id}" is listed twice for discovery`, {
+        permanent: true,
+      });
+    }
+    seen.add(camera.id);
+  }
+}
+
+/**
+ * The discovery messages for the hub and every camera, in that order. Zones of cameras not in `cameras` are left
+ * out until their camera exists. Throws INVALID_INPUT for a camera id `hub` or a duplicate camera id.
+ */
+export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
+  checkCameraIds(input.cameras);
+  const base = input.baseTopic;
+  const node = discoveryNodeId(base);
+  const origin = { name: ORIGIN_NAME, sw_version: input.version, support_url: input.supportUrl };
+  const serviceAvailability = [{ topic: availabilityTopic(base) }];
+  const hubId = hubObjectId(base);
+  const hub: Scope = { idPrefix: hubId, availability: serviceAvailability, shared: {} };
+  const messages: DiscoveryMessage[] = [
+    {
+      topic: deviceConfigTopic(input.discoveryPrefix, hubId),
+      payload: {
+        dev: {
+          identifiers: [hubId],
+          name: base === 'hsi' ? 'HSI' : `HSI ${base}`,
+          manufacturer: MANUFACTURER,
+          model: 'Home Security Intelligence hub',
+          sw_version: input.version,
+        },
+        o: origin,
+        cmps: hubComponents(input, hub),
+        qos: 1,
+      },
+    },
+  ];
+  for (const camera of input.cameras) {
+    const objectId = cameraObjectId(base, camera.id);
+    const service: Scope = { idPrefix: `${node}_${camera.id}`, availability: serviceAvailability, shared: {} };
+    const cam: Scope = {
+      idPrefix: service.idPrefix,
+      availability: [...serviceAvailability, { topic: cameraHealthTopic(base, camera.id) }],
+      shared: { availability_mode: 'all' },
+    };
+    messages.push({
+      topic: deviceConfigTopic(input.discoveryPrefix, objectId),
+      payload: {
+        dev: {
+          identifiers: [objectId],
+          name: camera.name,
+          manufacturer: MANUFACTURER,
+          model: 'Camera (FTP upload)',
+          sw_version: input.version,
+          via_device: hubId,
+        },
+        o: origin,
+        cmps: cameraComponents(input, cam, service, camera.id),
+        qos: 1,
+      },
+    });
+  }
+  return messages;
+}
+
+export {
+  type AvailabilityEntry,
+  type Component,
+  defaultEntityId,
+  type Platform,
+} from './discovery-components.js';
+export { type DiscoveryPlan, discoveryPlan, isOwnDiscoveryPayload } from './discovery-plan.js';

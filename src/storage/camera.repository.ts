@@ -1,0 +1,95 @@
+import { sql } from 'kysely';
+import type { DbOrTx } from './database.js';
+import type { CameraRow } from './tables/camera.table.js';
+
+export interface CameraInput {
+  id: string;
+  name: string;
+  folderPath: string;
+  /**
+   * A camera named by the configuration (a zone) before its first upload: stored with status `unknown`, and given
+   * its real name and folder by the first upload.
+   */
+  placeholder?: boolean;
+}
+
+/**
+ * Creates the camera on its first upload; a soft-deleted camera whose folder receives uploads again is restored.
+ * `created` is true only when this call inserted the row.
+ */
+export async function ensureCamera(db: DbOrTx, input: CameraInput): Promise<{ camera: CameraRow; created: boolean }> {
+  const inserted = await db
+    .insertInto('cameras')
+    .values({
+      id: input.id,
+      name: input.name,
+      folder_path: input.folderPath,
+      status: input.placeholder ? 'unknown' : 'online',
+      last_seen_at: null,
+      deleted_at: null,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted !== undefined) return { camera: inserted, created: true };
+  if (!input.placeholder) {
+    const named = await db
+      .updateTable('cameras')
+      .set({ name: input.name, folder_path: input.folderPath, status: 'online' })
+      .where('id', '=', input.id)
+      .where('status', '=', 'unknown')
+      .returningAll()
+      .executeTakeFirst();
+    if (named !== undefined) return { camera: named, created: false };
+  }
+  const restored = await db
+    .updateTable('cameras')
+    .set({ deleted_at: null })
+    .where('id', '=', input.id)
+    .where('deleted_at', 'is not', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (restored !== undefined) return { camera: restored, created: true };
+  const existing = await db.selectFrom('cameras').selectAll().where('id', '=', input.id).executeTakeFirstOrThrow();
+  return { camera: existing, created: false };
+}
+
+/** Records an upload from the camera: it is online and was last seen at `at` (never moves backwards). */
+export async function touchCamera(db: DbOrTx, id: string, at: Date): Promise<void> {
+  await db
+    .updateTable('cameras')
+    .set({
+      last_seen_at: sql<Date>`greatest(coalesce(last_seen_at, ${at}), ${at})`,
+      status: 'online',
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export function listCameras(db: DbOrTx): Promise<CameraRow[]> {
+  return db.selectFrom('cameras').selectAll().where('deleted_at', 'is', null).orderBy('id').execute();
+}
+
+export function getCamera(db: DbOrTx, id: string): Promise<CameraRow | undefined> {
+  return db.selectFrom('cameras').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+export async function softDeleteCamera(db: DbOrTx, id: string, at: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('cameras')
+    .set({ deleted_at: at })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function setDetectionEnabled(db: DbOrTx, id: string, enabled: boolean): Promise<boolean> {
+  const result = await db
+    .updateTable('cameras')
+    .set({ detection_enabled: enabled })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Logger } from '../lib/logger.js';
+import type { Database, Store } from './database.js';
+import { acquireDirLock } from './dir-lock.js';
+
+export interface StoreOptions {
+  /** postgres:// URL; empty for the embedded PGlite in `dataDir`. */
+  url: string;
+  dataDir: string;
+  poolSize: number;
+  log: Logger;
+}
+
+const INT8_OID = 20;
+const toNumber = (value: string): number => Number(value);
+
+/** Opens PostgreSQL when a URL is configured, the embedded PGlite under `dataDir` otherwise. */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  return options.url === '' ? openPglite(options) : openPostgres(options);
+}
+
+async function openPostgres({ url, poolSize, log }: StoreOptions): Promise<Store> {
+  // bigint ids and counts as numbers: HSI's row counts stay far below 2^53.
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID ? toNumber : pg.types.getTypeParser(oid, format ?? 'text'),
+  };
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 10_000 });
+  pool.on('error', (error) => log.warn({ err: error }, 'idle PostgreSQL connection failed'));
+  // The pool listens for errors only on idle clients: a client checked out when the server goes away (restart,
+  // crash, failover) would emit an unhandled 'error' and end the process. Its query fails and is retried instead.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => log.debug({ err: error }, 'PostgreSQL connection lost'));
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    db,
+    async scriptTransaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await fn(async (script) => {
+          const result = (await client.query(script)) as pg.QueryResult | pg.QueryResult[];
+          const last = Array.isArray(result) ? result.at(-1) : result;
+          return (last?.rows ?? []) as Record<string, unknown>[];
+        });
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openPglite({ dataDir }: StoreOptions): Promise<Store> {
+  const dir = path.join(dataDir, 'pglite');
+  mkdirSync(dir, { recursive: true });
+  // PGlite is single-process: a second HSI on the same data_dir would corrupt it, so refuse clearly.
+  const lock = acquireDirLock(dataDir, 'hsi.pid');
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dir, { parsers: { [INT8_OID]: toNumber } });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  return {
+    engine: 'pglite',
+    db,
+    async scriptTransaction(fn) {
+      await client.transaction(async (tx) => {
+        await fn(async (script) => {
+          const results = await tx.exec(script);
+          return (results.at(-1)?.rows ?? []) as Record<string, unknown>[];
+        });
+      });
+    },
+    async close() {
+      await db.destroy();
+      if (!client.closed) await client.close();
+      lock.release();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { BatchAggregator } from '../aggregation/batch-aggregator.js';
+import type { BatchStore } from '../aggregation/batch-store.js';
+import type { AlertService } from '../alerts/alert.service.js';
+import { createAnalysisHandler } from '../analysis/analysis.worker.js';
+import { type LlmClient, OpenAiLlmClient } from '../analysis/llm-client.js';
+import type { Config } from '../config/schema.js';
+import type { BusEvents } from '../domain/events.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import type { EventBus } from '../lib/event-bus.js';
+import type { Logger } from '../lib/logger.js';
+import type { AnalysisJob, JobQueue } from '../queue/contracts.js';
+import type { Db } from '../storage/database.js';
+import { unlinkedDetections } from '../storage/event.repository.js';
+import type { StopStack } from './stop-stack.js';
+
+export interface EventStageParts {
+  db: Db;
+  queue: JobQueue<AnalysisJob>;
+  batches: BatchStore;
+  alerts: AlertService;
+  bus: EventBus<BusEvents>;
+  log: Logger;
+  clock: Clock;
+}
+
+/** The site's IANA timezone: configured, else the process's (TZ). */
+export function siteTimeZone(config: Config): string {
+  return config.site.timezone === '' ? Intl.DateTimeFormat().resolvedOptions().timeZone : config.site.timezone;
+}
+
+export function createLlmClient(config: Config, log: Logger): LlmClient | undefined {
+  const a = config.analysis;
+  if (a.provider === 'rules') return undefined;
+  if (a.url === '' || a.model === '') {
+    throw new AppError('CONFIG_INVALID', 'analysis.provider is openai: set analysis.url and analysis.model too');
+  }
+  return new OpenAiLlmClient({ url: a.url, model: a.model, apiKey: a.api_key, timeoutMs: a.timeout_ms, log });
+}
+
+/**
+ * A detection outside every event, open batch and pending analysis job for this long is an orphan: its process died
+ * between committing it and batching it, or its job was lost with Redis. The sweep re-batches orphans; a detection
+ * batched twice by a race is still linked once (the analysis stage links only unclaimed detections).
+ */
+const ORPHAN_GRACE_MS = 30_000;
+const ORPHAN_SWEEP_MS = 15_000;
+
+/**
+ * The aggregator fed by `detection.created`, and the analysis worker. On embedded backends every detection not
+ * yet in an event is re-batched at start (in-memory batches and jobs died with the process); with Redis the
+ * batches and jobs survive, and the sweep re-batches only orphans.
+ */
+export async function startEventStage(
+  config: Config,
+  parts: EventStageParts,
+  llm: LlmClient | undefined,
+  options: { analyze: boolean },
+  stack: StopStack,
+) {
+  const { db, queue, batches, alerts, bus, log, clock } = parts;
+  const b = config.batching;
+  const aggregator = new BatchAggregator({
+    store: batches,
+    queue,
+    clock,
+    log,
+    config: {
+      windowSeconds: b.window_seconds,
+      idleSeconds: b.idle_seconds,
+      maxDetections: b.max_detections,
+      fastPathTypes: b.fast_path_types,
+      fastPathConfidence: b.fast_path_confidence,
+    },
+  });
+  if (options.analyze) {
+    queue.process(createAnalysisHandler({ db, bus, log, clock, alerts, llm, timeZone: siteTimeZone(config) }), {
+      concurrency: config.analysis.concurrency,
+    });
+  }
+  const off = bus.on('detection.created', async ({ detections }, meta) => {
+    if (meta.remote) return; // batched by the process that detected it
+    await aggregator.add(
+      detections.map((d) => ({ id: d.id, cameraId: d.cameraId, objectType: d.objectType, confidence: d.confidence })),
+    );
+  });
+  stack.push('aggregator', async () => {
+    off();
+    await aggregator.stop();
+  });
+  await aggregator.start();
+  const recover = async (graceMs: number) => {
+    const cutoff = clock.now() - graceMs;
+    const queued = new Set((await queue.pending()).flatMap((job) => job.detectionIds));
+    const orphans = (await unlinkedDetections(db)).filter((d) => d.createdAt.getTime() <= cutoff && !queued.has(d.id));
+    await aggregator.recover(
+      orphans.map((d) => ({
+        id: d.id,
+        cameraId: d.cameraId,
+        objectType: d.objectType,
+        confidence: d.confidence,
+        at: d.createdAt.getTime(),
+      })),
+    );
+  };
+  // At start every orphan is re-batched at once (a detection another process is batching right now may end up in
+  // two batches; only one of them links it).
+  await recover(0);
+  const timer = setInterval(() => {
+    recover(ORPHAN_GRACE_MS).catch((error: unknown) => log.warn({ err: error }, 'orphan detection sweep failed'));
+  }, ORPHAN_SWEEP_MS);
+  timer.unref();
+  stack.push('orphan sweep', async () => clearInterval(timer));
+  return aggregator;
+}

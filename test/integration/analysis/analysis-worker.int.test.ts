@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertService } from '../../../src/alerts/alert.service.js';
+import { createAnalysisHandler } from '../../../src/analysis/analysis.worker.js';
+import { OpenAiLlmClient } from '../../../src/analysis/llm-client.js';
+import { DEFAULT_ALERT_RULES } from '../../../src/domain/alert-rules.js';
+import type { BusEvents } from '../../../src/domain/events.js';
+import { systemClock } from '../../../src/lib/clock.js';
+import { EventBus } from '../../../src/lib/event-bus.js';
+import { silentLogger } from '../../../src/lib/logger.js';
+import type { AnalysisJob, JobHandler } from '../../../src/queue/contracts.js';
+import { seedDefaultRules } from '../../../src/storage/alert-rule.repository.js';
+import { getEventByBatch } from '../../../src/storage/event.repository.js';
+import { FakeLlmServer, garbage, hang, json, status, text } from '../../support/fake-llm.js';
+import { seedDetections } from '../../support/seed.js';
+import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
+
+const answer = {
+  risk_score: 20,
+  risk_level: 'low',
+  summary: 'A delivery driver left a parcel.',
+  reasoning: 'Daytime, brief visit.',
+};
+
+for (const engine of ENGINES) {
+  const skip = await engineUnavailable(engine);
+  if (skip) console.warn(`skipping analysis worker tests on ${engine}: ${skip}`);
+
+  describe.skipIf(skip !== undefined)(`analysis worker on ${engine}`, () => {
+    let t: TestStore;
+    let llm: FakeLlmServer;
+    let handler: JobHandler<AnalysisJob>;
+    const bus = new EventBus<BusEvents>(silentLogger());
+    const created: BusEvents['event.created'][] = [];
+    const alerts: BusEvents['alert.created'][] = [];
+    bus.on('event.created', (e) => void created.push(e));
+    bus.on('alert.created', (e) => void alerts.push(e));
+
+    beforeAll(async () => {
+      t = await createTestStore(engine);
+      llm = await FakeLlmServer.start();
+      await seedDefaultRules(t.store.db, DEFAULT_ALERT_RULES);
+      const log = silentLogger();
+      handler = createAnalysisHandler({
+        db: t.store.db,
+        bus,
+        log,
+        clock: systemClock,
+        alerts: new AlertService({ db: t.store.db, bus, log, clock: systemClock }),
+        llm: new OpenAiLlmClient({ url: llm.url, model: 'fake-7b', timeoutMs: 300, log }),
+        timeZone: 'Europe/Berlin',
+      });
+    });
+    afterAll(async () => {
+      await llm?.close();
+      await t?.dispose();
+    });
+
+    let batch = 0;
+    async function analyse(camera: string, objectType = 'person') {
+      const ids = await seedDetections(t.store.db, camera, [{ objectType, confidence: 0.8 }]);
+      batch += 1;
+      const now = Date.now();
+      const job: AnalysisJob = {
+        batchId: `${camera}:${ids[0]}`,
+        cameraId: camera,
+        detectionIds: ids,
+        isFastPath: false,
+        reason: 'idle',
+        startedAt: now - 5000,
+        endedAt: now - 1000,
+        closedAt: now,
+      };
+      await handler(job, { id: `b${batch}`, attempt: 1, maxAttempts: 3 });
+      const event = await getEventByBatch(t.store.db, job.batchId);
+      const links = await t.store.db
+        .selectFrom('event_detections')
+        .selectAll()
+        .where('detection_id', 'in', ids)
+        .execute();
+      return { event: event!, job, ids, links };
+    }
+
+    it('stores the LLM answer and sends the JSON Schema with the request', async () => {
+      llm.reply(json(answer));
+      const { event, links } = await analyse('porch');
+      expect(event).toMatchObject({ riskScore: 20, riskLevel: 'low', analysisSource: 'llm', model: 'fake-7b' });
+      expect(links).toHaveLength(1);
+      const body = llm.completions.at(-1)!.body as {
+        response_format: { json_schema: { schema: { required: string[] } } };
+      };
+      expect(body.response_format.json_schema.schema.required).toContain('risk_score');
+      const audit = await t.store.db
+        .selectFrom('event_audits')
+        .selectAll()
+        .where('event_id', '=', event.id)
+        .executeTakeFirst();
+      expect(audit).toMatchObject({ analysis_source: 'llm', llm_attempts: 1 });
+    });
+
+    it('reads JSON wrapped in <think> and prose', async () => {
+      llm.reply(
+        text(`<think>Parcel? Probably fine.</think>Here is my answer: ${JSON.stringify(answer)} Hope it helps.`),
+      );
+      expect((await analyse('porch')).event.analysisSource).toBe('llm');
+    });
+
+    it('derives the level from the score when they disagree', async () => {
+      llm.reply(json({ ...answer, risk_score: 90, risk_level: 'low' }));
+      const { event } = await analyse('garden');
+      expect(event).toMatchObject({ riskScore: 90, riskLevel: 'critical', analysisSource: 'llm' });
+      // The default "critical risk" rule raises one critical alert for it.
+      expect(alerts.map((a) => a.alert).filter((a) => a.eventId === event.id)).toMatchObject([
+        { severity: 'critical' },
+      ]);
+    });
+
+    it.each([
+      ['invalid JSON', () => [text('{"risk_score": 40, oops'), text('no json at all')]],
+      ['HTTP 500', () => [status(500), status(500)]],
+      ['a proxy error page', () => [garbage(), garbage()]],
+      ['no answer (timeout)', () => [hang(), hang()]],
+    ])('falls back to the rules after %s twice, still exactly one event', async (_name, behaviours) => {
+      llm.reply(...behaviours());
+      const { event, links, job, ids } = await analyse('drive', 'car');
+      expect(event.analysisSource).toBe('rules_fallback');
+      expect(['low', 'medium', 'high', 'critical']).toContain(event.riskLevel);
+      expect(links).toHaveLength(1);
+      // A retry of the same job changes nothing.
+      await handler(job, { id: 'again', attempt: 2, maxAttempts: 3 });
+      const events = await t.store.db.selectFrom('events').select('id').where('batch_id', '=', job.batchId).execute();
+      expect(events).toHaveLength(1);
+      expect(
+        await t.store.db.selectFrom('event_detections').selectAll().where('detection_id', 'in', ids).execute(),
+      ).toHaveLength(1);
+    });
+
+    it('raises an alert once per dedup key within the cooldown', async () => {
+      llm.reply(
+        json({ ...answer, risk_score: 95, risk_level: 'critical' }),
+        json({ ...answer, risk_score: 96, risk_level: 'critical' }),
+      );
+      const first = await analyse('gate');
+      const second = await analyse('gate');
+      const raised = alerts.map((a) => a.alert).filter((a) => a.cameraId === 'gate');
+      expect(raised.map((a) => a.eventId)).toStrictEqual([first.event.id]);
+      expect(second.event.riskLevel).toBe('critical');
+    });
+
+    it('announces each new event once on the bus', () => {
+      const ids = created.map((c) => c.event.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(created.length).toBeGreaterThanOrEqual(8);
+    });
+  });
+}

@@ -1,0 +1,121 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDetections } from '../../support/seed.js';
+import { ENGINES, engineUnavailable } from '../../support/stores.js';
+import { type ApiHarness, call, createHarness, type ErrorJson } from './harness.js';
+
+const grey = (format: 'jpeg' | 'png', colour = { r: 120, g: 120, b: 120 }) =>
+  sharp({ create: { width: 1000, height: 1000, channels: 3, background: colour } })
+    [format]()
+    .toBuffer();
+
+/** RGB of one pixel of a JPEG. */
+async function pixel(jpeg: Buffer, x: number, y: number): Promise<[number, number, number]> {
+  const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+  const at = (y * info.width + x) * info.channels;
+  return [data[at]!, data[at + 1]!, data[at + 2]!];
+}
+
+for (const engine of ENGINES) {
+  const skip = await engineUnavailable(engine);
+  if (skip) console.warn(`skipping ${engine} detection image tests: ${skip}`);
+
+  describe.skipIf(skip !== undefined)(`detection images on ${engine}`, () => {
+    let h: ApiHarness;
+    /** Detection id → the file it points at, written under the media root. */
+    const placed = new Map<number, string>();
+
+    async function place(detectionId: number, bytes: Buffer, ext: string, mediaType: 'image' | 'video' = 'image') {
+      const row = await h.db
+        .selectFrom('detections')
+        .select('media_file_id')
+        .where('id', '=', detectionId)
+        .executeTakeFirstOrThrow();
+      const relative = `front_door/2026/${detectionId}.${ext}`;
+      await h.db
+        .updateTable('media_files')
+        .set({ path: relative, media_type: mediaType })
+        .where('id', '=', row.media_file_id)
+        .execute();
+      const file = path.join(h.mediaRoot, relative);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, bytes);
+      placed.set(detectionId, file);
+    }
+
+    beforeAll(async () => {
+      h = await createHarness(engine);
+    });
+    afterAll(async () => h?.close());
+
+    it('serves the original JPEG byte for byte, and the annotated one with the box drawn', async () => {
+      const [id] = (await seedDetections(h.db, 'front_door', [{ objectType: 'person', confidence: 0.93 }])) as [number];
+      const original = await grey('jpeg');
+      await place(id, original, 'jpg');
+
+      const plain = await h.app.inject({ url: `/api/detections/${id}/image` });
+      expect([plain.statusCode, plain.headers['content-type']]).toStrictEqual([200, 'image/jpeg']);
+      expect(plain.rawPayload.equals(original)).toBe(true);
+
+      const drawn = await h.app.inject({ url: `/api/detections/${id}/image?annotated=true` });
+      expect([drawn.statusCode, drawn.headers['content-type']]).toStrictEqual([200, 'image/jpeg']);
+      const meta = await sharp(drawn.rawPayload).metadata();
+      expect([meta.format, meta.width, meta.height]).toStrictEqual(['jpeg', 1000, 1000]);
+      // The seeded box is x 400..600, y 300..700: its left edge is drawn in the person colour (#e53935).
+      const [r, g, b] = await pixel(drawn.rawPayload, 400, 500);
+      expect(r).toBeGreaterThan(180);
+      expect(g).toBeLessThan(110);
+      expect(b).toBeLessThan(110);
+      // Inside the box the picture is untouched grey.
+      const inside = await pixel(drawn.rawPayload, 500, 500);
+      for (const channel of inside) expect(Math.abs(channel - 120)).toBeLessThan(12);
+    });
+
+    it('converts a PNG original to JPEG', async () => {
+      const [id] = (await seedDetections(h.db, 'front_door', [{ objectType: 'car', confidence: 0.8 }])) as [number];
+      await place(id, await grey('png'), 'png');
+      const res = await h.app.inject({ url: `/api/detections/${id}/image?annotated=false` });
+      expect(res.statusCode).toBe(200);
+      const meta = await sharp(res.rawPayload).metadata();
+      expect([meta.format, meta.width, meta.height]).toStrictEqual(['jpeg', 1000, 1000]);
+    });
+
+    it("serves a clip detection's own frame", async () => {
+      const [id] = (await seedDetections(h.db, 'front_door', [{ objectType: 'dog', confidence: 0.7 }])) as [number];
+      await h.db.updateTable('detections').set({ frame_index: 1, media_type: 'video' }).where('id', '=', id).execute();
+      await place(id, Buffer.from('not really a clip'), 'mp4', 'video');
+      const frames = [await grey('jpeg'), await grey('jpeg', { r: 10, g: 200, b: 10 })];
+      const asked: string[] = [];
+      h.frames.extract = async (file) => {
+        asked.push(file);
+        return frames;
+      };
+      const res = await h.app.inject({ url: `/api/detections/${id}/image` });
+      expect(res.statusCode).toBe(200);
+      expect(res.rawPayload.equals(frames[1]!)).toBe(true);
+      expect(asked).toStrictEqual([placed.get(id)]);
+    });
+
+    it('answers 404 when the detection or its file is gone, 400 for a bad flag', async () => {
+      const [id] = (await seedDetections(h.db, 'front_door', [{ objectType: 'cat', confidence: 0.6 }])) as [number];
+      await place(id, await grey('jpeg'), 'jpg');
+      rmSync(placed.get(id)!);
+      const gone = await call<ErrorJson>(h.app, { url: `/api/detections/${id}/image?annotated=true` });
+      expect([gone.res.statusCode, gone.json]).toStrictEqual([
+        404,
+        {
+          error: {
+            code: 'NOT_FOUND',
+            message: `the media file of detection ${id} (front_door/2026/${id}.jpg) is gone`,
+          },
+        },
+      ]);
+      const none = await call<ErrorJson>(h.app, { url: '/api/detections/424242/image' });
+      expect([none.res.statusCode, none.json.error.message]).toStrictEqual([404, 'no detection with id 424242']);
+      const bad = await call<ErrorJson>(h.app, { url: `/api/detections/${id}/image?annotated=maybe` });
+      expect([bad.res.statusCode, bad.json.error.field]).toStrictEqual([400, 'annotated']);
+    });
+  });
+}

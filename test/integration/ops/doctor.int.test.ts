@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import type { Config } from '../../../src/config/schema.js';
+import { silentLogger } from '../../../src/lib/logger.js';
+import { defaultDoctorDeps, runDoctor } from '../../../src/ops/doctor.js';
+import { openStore } from '../../../src/storage/connect.js';
+import { migrate } from '../../../src/storage/migrate.js';
+import { assetsDir, missingAsset, modelPath, services } from '../../support/env.js';
+import { FakeLlmServer, unusedLocalUrl } from '../../support/fake-llm.js';
+import { serviceDown } from '../../support/services.js';
+import { createPostgresDatabase } from '../../support/stores.js';
+
+/** `hsi doctor` with the real probes against the real services: what a user sees when something is wrong. */
+
+let down: string | undefined;
+let database: { url: string; drop(): Promise<void> } | undefined;
+let llm: FakeLlmServer;
+let dir: string;
+
+beforeAll(async () => {
+  down =
+    missingAsset(modelPath('yolox_nano.onnx')) ??
+    (await serviceDown('PostgreSQL', services.postgresUrl, 5432)) ??
+    (await serviceDown('Redis', services.redisUrl, 6379)) ??
+    (await serviceDown('MQTT broker', services.mqttUrl, 1883));
+  if (down !== undefined) return;
+  database = await createPostgresDatabase();
+  const store = await openStore({ url: database.url, dataDir: os.tmpdir(), poolSize: 1, log: silentLogger() });
+  await migrate(store, silentLogger());
+  await store.close();
+  llm = await FakeLlmServer.start();
+});
+
+afterAll(async () => {
+  await database?.drop();
+  await llm?.close();
+});
+
+beforeEach((ctx) => {
+  if (down !== undefined) ctx.skip(down);
+  dir = mkdtempSync(path.join(os.tmpdir(), 'hsi-doctor-'));
+  mkdirSync(path.join(dir, 'media', 'Front Door'), { recursive: true });
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A configuration where everything works; `env` changes one thing. */
+function config(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    cwd: dir,
+    optionsFile: path.join(dir, 'no-options.json'),
+    env: {
+      HSI_ASSETS_DIR: assetsDir(),
+      HSI_DATA_DIR: path.join(dir, 'data'),
+      HSI_MEDIA_ROOT: path.join(dir, 'media'),
+      HSI_DATABASE_URL: database?.url ?? '',
+      HSI_REDIS_URL: services.redisUrl,
+      HSI_MQTT_URL: services.mqttUrl,
+      HSI_ANALYSIS_PROVIDER: 'openai',
+      HSI_ANALYSIS_URL: llm.url,
+      HSI_ANALYSIS_MODEL: 'test-model',
+      HSI_DETECTOR_DEVICE: 'cpu',
+      ...env,
+    },
+  }).config;
+}
+
+async function doctor(cfg: Config): Promise<{ code: number; lines: string[] }> {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  const code = await runDoctor(cfg, defaultDoctorDeps(silentLogger()), out);
+  return { code, lines: text.trimEnd().split('\n') };
+}
+
+/** The check's line and its fix line (when it has one). */
+function report(lines: string[], name: string): string[] {
+  const at = lines.findIndex((line) => line.slice(6).startsWith(`${name} `));
+  const next = lines[at + 1];
+  return next?.trimStart().startsWith('fix: ') ? [lines[at] ?? '', next.trim()] : [lines[at] ?? ''];
+}
+
+describe('hsi doctor', () => {
+  it('passes every check on a working installation', async () => {
+    const { code, lines } = await doctor(config());
+    expect(lines.filter((line) => !line.startsWith('ok '))).toStrictEqual(['', 'all good (10 ok, 0 skipped)']);
+    expect(report(lines, 'model load')).toStrictEqual([
+      'ok    model load     yolox model loads on cpu (input 416x416)',
+    ]);
+    expect(report(lines, 'media_root')[0]).toContain('(1 camera folder: Front Door)');
+    expect(report(lines, 'llm')[0]).toBe(`ok    llm            ${llm.url}/v1/models answers`);
+    expect(code).toBe(0);
+  });
+
+  it('reports a stopped Redis with its address and what to do', async () => {
+    const url = (await unusedLocalUrl()).replace('http://', 'redis://');
+    const { code, lines } = await doctor(config({ HSI_REDIS_URL: url }));
+    expect(code).toBe(1);
+    const [line, fix] = report(lines, 'redis');
+    expect(line).toMatch(new RegExp(`^FAIL  redis +${url}: .*ECONNREFUSED`));
+    expect(fix).toBe("fix: start Redis, or fix redis.url ('' runs the in-process queue)");
+    expect(lines.at(-1)).toBe('1 check failed (9 ok, 0 skipped)');
+  });
+
+  it('reports a database that does not exist', async () => {
+    const url = new URL(database?.url ?? '');
+    url.pathname = '/hsi_doctor_missing_db';
+    const { code, lines } = await doctor(config({ HSI_DATABASE_URL: url.toString() }));
+    expect(code).toBe(1);
+    expect(report(lines, 'database')).toStrictEqual([
+      `FAIL  database       ${url.toString()}: database "hsi_doctor_missing_db" does not exist`,
+      'fix: create the database (CREATE DATABASE "hsi_doctor_missing_db") or fix database.url',
+    ]);
+  });
+
+  it('reports a missing model file and skips loading it', async () => {
+    const missing = path.join(dir, 'models', 'yolox_nano.onnx');
+    const { code, lines } = await doctor(config({ HSI_ASSETS_DIR: dir }));
+    expect(code).toBe(1);
+    expect(report(lines, 'model file')).toStrictEqual([
+      `FAIL  model file     ${missing} cannot be read (ENOENT)`,
+      `fix: download https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx into ${path.dirname(missing)}/, or set HSI_ASSETS_DIR / detector.model`,
+    ]);
+    expect(report(lines, 'model load')).toStrictEqual(['skip  model load     the model file check failed']);
+  });
+
+  it('reports an unreachable broker, and skips the embedded database while a running HSI holds it', async () => {
+    const holder: ChildProcess = spawn('sleep', ['30']);
+    try {
+      mkdirSync(path.join(dir, 'data'), { recursive: true });
+      writeFileSync(path.join(dir, 'data', 'hsi.pid'), String(holder.pid));
+      const broker = (await unusedLocalUrl()).replace('http://', 'mqtt://');
+      const { code, lines } = await doctor(config({ HSI_DATABASE_URL: '', HSI_MQTT_URL: broker }));
+      expect(code).toBe(1);
+      expect(report(lines, 'database')).toStrictEqual([
+        `skip  database       embedded PGlite in ${path.join(dir, 'data', 'pglite')} is in use by a running HSI (pid ${holder.pid}); stop it to check the database`,
+      ]);
+      const [line, fix] = report(lines, 'mqtt');
+      expect(line).toMatch(new RegExp(`^FAIL  mqtt +${broker}: .*ECONNREFUSED`));
+      expect(fix).toBe("fix: start the broker, or fix mqtt.url ('' starts the embedded broker)");
+    } finally {
+      holder.kill();
+    }
+  });
+});

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RiskLevel } from '../../../src/domain/risk.js';
+import { getEventAudit, recordEventAudit } from '../../../src/storage/audit.repository.js';
+import { ensureCamera } from '../../../src/storage/camera.repository.js';
+import type { DbOrTx } from '../../../src/storage/database.js';
+import { insertEventForBatch, softDeleteEvent } from '../../../src/storage/event.repository.js';
+import { feedbackSummary, getFeedback, recordFeedback } from '../../../src/storage/feedback.repository.js';
+import { ensurePromptVersion, listPromptVersions } from '../../../src/storage/prompt-version.repository.js';
+import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
+
+const SCORE: Readonly<Record<RiskLevel, number>> = { low: 10, medium: 40, high: 70, critical: 90 };
+let batch = 0;
+
+async function addEvent(db: DbOrTx, level: RiskLevel, startedAt = new Date('2026-03-01T12:00:00Z')) {
+  batch += 1;
+  const { event } = await insertEventForBatch(
+    db,
+    {
+      batchId: `porch:${batch}`,
+      cameraId: 'porch',
+      startedAt,
+      endedAt: startedAt,
+      riskScore: SCORE[level],
+      riskLevel: level,
+      summary: `${level} event`,
+      reasoning: '',
+      recommendedAction: null,
+      llmPrompt: 'prompt text',
+      analysisSource: 'llm',
+      promptVersion: 'hsi-risk-1',
+      model: 'qwen',
+      objectTypes: ['person'],
+      isFastPath: false,
+    },
+    [],
+  );
+  return event.id;
+}
+
+for (const engine of ENGINES) {
+  const skip = await engineUnavailable(engine);
+  if (skip) console.warn(`skipping ${engine} feedback/audit storage tests: ${skip}`);
+
+  describe.skipIf(skip !== undefined)(`feedback, prompt versions and analysis audits on ${engine}`, () => {
+    let t: TestStore;
+    let db: DbOrTx;
+    beforeAll(async () => {
+      t = await createTestStore(engine);
+      db = t.store.db;
+      await ensureCamera(db, { id: 'porch', name: 'Porch', folderPath: '/media/Porch' });
+    });
+    afterAll(async () => t?.dispose());
+
+    it('summarises events and false positives per risk level', async () => {
+      expect((await feedbackSummary(db)).map((s) => s.events)).toStrictEqual([0, 0, 0, 0]);
+      const low = [await addEvent(db, 'low'), await addEvent(db, 'low'), await addEvent(db, 'low')];
+      const high = [await addEvent(db, 'high'), await addEvent(db, 'high'), await addEvent(db, 'high')];
+      const critical = await addEvent(db, 'critical');
+      const deleted = await addEvent(db, 'critical');
+      await softDeleteEvent(db, deleted, new Date());
+      await recordFeedback(db, { eventId: low[0]!, feedbackType: 'accurate' });
+      await recordFeedback(db, { eventId: high[0]!, feedbackType: 'false_positive', notes: 'the cat' });
+      await recordFeedback(db, { eventId: high[1]!, feedbackType: 'accurate' });
+      // A changed answer replaces the first one: still one row per event.
+      await recordFeedback(db, { eventId: high[1]!, feedbackType: 'false_positive' });
+      await recordFeedback(db, {
+        eventId: critical,
+        feedbackType: 'severity_wrong',
+        expectedSeverity: 'medium',
+      });
+      expect(await feedbackSummary(db)).toStrictEqual([
+        { level: 'low', events: 3, share: 3 / 7, withFeedback: 1, falsePositives: 0, falsePositiveShare: 0 },
+        { level: 'medium', events: 0, share: 0, withFeedback: 0, falsePositives: 0, falsePositiveShare: 0 },
+        { level: 'high', events: 3, share: 3 / 7, withFeedback: 2, falsePositives: 2, falsePositiveShare: 1 },
+        { level: 'critical', events: 1, share: 1 / 7, withFeedback: 1, falsePositives: 0, falsePositiveShare: 0 },
+      ]);
+      expect(await getFeedback(db, critical)).toMatchObject({
+        feedbackType: 'severity_wrong',
+        expectedSeverity: 'medium',
+        notes: null,
+      });
+      const later = await feedbackSummary(db, { since: new Date('2026-03-02T00:00:00Z') });
+      expect(later.map((s) => s.events)).toStrictEqual([0, 0, 0, 0]);
+    });
+
+    it('refuses feedback of an unknown type or on a missing event', async () => {
+      const id = await addEvent(db, 'medium');
+      const badType = recordFeedback(db, { eventId: id, feedbackType: 'meh' as 'accurate' });
+      await expect(badType).rejects.toThrow(/feedback_type must be one of accurate, false_positive/);
+      const badLevel = recordFeedback(db, { eventId: id, feedbackType: 'accurate', expectedSeverity: 'x' as 'low' });
+      await expect(badLevel).rejects.toThrow(/expected_severity must be one of low, medium, high, critical/);
+      await expect(recordFeedback(db, { eventId: 999_999, feedbackType: 'accurate' })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    });
+
+    it('stores each prompt version once and reports an edited prompt under the same version', async () => {
+      const first = await ensurePromptVersion(db, 'hsi-risk-1', 'You are the risk analyst.');
+      expect(first).toMatchObject({ created: true, matches: true, promptVersion: { version: 'hsi-risk-1' } });
+      const same = await ensurePromptVersion(db, 'hsi-risk-1', 'You are the risk analyst.');
+      expect(same).toStrictEqual({ promptVersion: first.promptVersion, created: false, matches: true });
+      const edited = await ensurePromptVersion(db, 'hsi-risk-1', 'You are a different analyst.');
+      expect(edited).toStrictEqual({ promptVersion: first.promptVersion, created: false, matches: false });
+      expect((await listPromptVersions(db)).map((p) => p.systemPrompt)).toStrictEqual(['You are the risk analyst.']);
+    });
+
+    it('keeps the first analysis audit of an event', async () => {
+      const id = await addEvent(db, 'low');
+      const audit = {
+        eventId: id,
+        analysisSource: 'llm' as const,
+        promptVersion: 'hsi-risk-1',
+        model: 'qwen',
+        durationMs: 1234.4,
+        llmAttempts: 2,
+        rawResponse: '{"risk_score": 12}',
+        corrections: { level: { from: 'high', to: 'low' } },
+      };
+      const stored = await recordEventAudit(db, audit);
+      expect(stored).toMatchObject({ ...audit, durationMs: 1234 });
+      const replay = await recordEventAudit(db, { ...audit, analysisSource: 'rules_fallback', llmAttempts: 0 });
+      expect(replay).toStrictEqual(stored);
+      expect(await getEventAudit(db, id)).toStrictEqual(stored);
+    });
+  });
+}

@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/** HSI running as a real child process (`node --import tsx src/cli.ts run`), its JSON log lines collected. */
+export class HsiProcess {
+  readonly lines: LogLine[] = [];
+  readonly stderr: string[] = [];
+  private readonly waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  private exited: Promise<number | null>;
+
+  private constructor(readonly child: ChildProcess) {
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.on('line', (text) => {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        return;
+      }
+      this.lines.push(line);
+      for (const w of [...this.waiters]) {
+        if (w.test(line)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** `built`: run `dist/cli.js` (after `npm run build`) instead of the sources through tsx. */
+  static start(env: Record<string, string>, args: string[] = ['run'], built = false): HsiProcess {
+    const entry = built ? [path.join('dist', 'cli.js')] : ['--import', 'tsx', path.join('src', 'cli.ts')];
+    const child = spawn(process.execPath, [...entry, ...args], {
+      cwd: process.cwd(),
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new HsiProcess(child);
+  }
+
+  /** Resolves with the first log line (past or future) that passes `test`. */
+  waitForLine(test: (l: LogLine) => boolean, timeoutMs = 30_000, what = 'log line'): Promise<LogLine> {
+    const seen = this.lines.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`timed out waiting for ${what}; stderr: ${this.stderr.join('').slice(-2000)}`));
+      }, timeoutMs);
+      this.waiters.push({
+        test,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(
+          new Error(`HSI exited (${code}) while waiting for ${what}; stderr: ${this.stderr.join('').slice(-2000)}`),
+        );
+      });
+    });
+  }
+
+  ready(timeoutMs = 30_000): Promise<LogLine> {
+    return this.waitForLine((l) => l.msg === 'HSI ready', timeoutMs, 'HSI ready');
+  }
+
+  kill(signal: NodeJS.Signals): Promise<number | null> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+
+  exit(): Promise<number | null> {
+    return this.exited;
+  }
+}

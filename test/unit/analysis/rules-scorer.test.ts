@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { isNightHour, objectStats, type ScorerInput, scoreEvent } from '../../../src/analysis/rules-scorer.js';
+import type { ZoneHit } from '../../../src/domain/zones.js';
+
+const porch: ZoneHit = { id: 'porch', name: 'Porch', zoneType: 'entry_point', armed: true };
+const driveway: ZoneHit = { id: 'drive', name: 'Driveway', zoneType: 'driveway', armed: true };
+const sidewalk: ZoneHit = { id: 'walk', name: 'Sidewalk', zoneType: 'sidewalk', armed: false };
+
+function input(overrides: Partial<ScorerInput> = {}): ScorerInput {
+  return {
+    cameraName: 'Front Door',
+    objectCounts: { person: 3 },
+    maxConfidence: { person: 0.88 },
+    detectionCount: 3,
+    localHour: 14,
+    weekday: 'tue',
+    zonesHit: [],
+    houseMode: 'disarmed',
+    recentEventsOnCamera: 0,
+    ...overrides,
+  };
+}
+
+const car = { objectCounts: { car: 4 }, maxConfidence: { car: 0.91 }, detectionCount: 4 };
+const dog = { objectCounts: { dog: 2 }, maxConfidence: { dog: 0.8 }, detectionCount: 2 };
+const twoPeople = { maxInOneFrame: { person: 2 } };
+const night = { localHour: 23, weekday: 'sat' as const };
+
+describe('scoreEvent calibration', () => {
+  const scenarios: [string, Partial<ScorerInput>, number, string][] = [
+    ['car in daylight', car, 5, 'low'],
+    ['dog in daylight', dog, 2, 'low'],
+    ['car at night in a driveway, disarmed', { ...car, ...night, zonesHit: [driveway] }, 15, 'low'],
+    [
+      'cat at night in an armed zone',
+      { objectCounts: { cat: 1 }, maxConfidence: { cat: 0.7 }, ...night, zonesHit: [porch], houseMode: 'armed_night' },
+      8,
+      'low',
+    ],
+    ['person by day, disarmed', {}, 12, 'low'],
+    ['delivery: person by day at the entry point', { zonesHit: [porch] }, 17, 'low'],
+    ['two people walking by on the sidewalk', { ...twoPeople, zonesHit: [sidewalk] }, 15, 'low'],
+    ['person by day while away, outside armed zones', { houseMode: 'armed_away', zonesHit: [sidewalk] }, 27, 'low'],
+    ['uncertain person by day', { maxConfidence: { person: 0.55 } }, 9, 'low'],
+    ['person at night', night, 37, 'medium'],
+    [
+      'person at night at the entry point, disarmed',
+      { ...night, zonesHit: [{ ...porch, armed: false }] },
+      47,
+      'medium',
+    ],
+    ['person by day in an armed zone, residents home', { zonesHit: [porch], houseMode: 'armed_home' }, 52, 'medium'],
+    [
+      'vehicle at night in an armed driveway while away',
+      { ...car, ...night, zonesHit: [driveway], houseMode: 'armed_away' },
+      40,
+      'medium',
+    ],
+    ['person in an armed zone while away', { zonesHit: [driveway], houseMode: 'armed_away' }, 62, 'high'],
+    ['person at night in an armed entry point', { ...night, zonesHit: [porch], houseMode: 'armed_night' }, 82, 'high'],
+    [
+      'person at night, armed entry, away: capped without corroboration',
+      { ...night, zonesHit: [porch], houseMode: 'armed_away' },
+      84,
+      'high',
+    ],
+    [
+      'two people at night in an armed entry point',
+      { ...night, ...twoPeople, zonesHit: [porch], houseMode: 'armed_home' },
+      90,
+      'critical',
+    ],
+    [
+      'three people at night, armed entry, away',
+      { ...night, maxInOneFrame: { person: 3 }, zonesHit: [porch], houseMode: 'armed_away' },
+      100,
+      'critical',
+    ],
+    [
+      'repeated visits at night in an armed entry point',
+      { ...night, zonesHit: [porch], houseMode: 'armed_night', recentEventsOnCamera: 3 },
+      87,
+      'critical',
+    ],
+  ];
+
+  it.each(scenarios)('%s -> %i (%s)', (_name, overrides, score, level) => {
+    const result = scoreEvent(input(overrides));
+    expect([result.riskScore, result.riskLevel]).toStrictEqual([score, level]);
+  });
+
+  it('keeps everyday scenarios mostly low', () => {
+    const levels = scenarios.map(([, overrides]) => scoreEvent(input(overrides)).riskLevel);
+    const lows = levels.filter((l) => l === 'low').length;
+    expect(lows).toBe(9);
+  });
+});
+
+describe('scoreEvent output', () => {
+  it('explains the score factor by factor', () => {
+    const result = scoreEvent(input({ ...night, ...twoPeople, zonesHit: [porch], houseMode: 'armed_home' }));
+    expect(result).toStrictEqual({
+      riskScore: 90,
+      riskLevel: 'critical',
+      summary: '2 people at Front Door in Porch (entry point, armed) at night (Saturday around 23:00).',
+      reasoning:
+        'Rules scorer: person present +12; night (hour 23) +25; at an entry point +10; in an armed zone +35; ' +
+        '2 people at once +8 = 90 (critical).',
+      recommendedAction: 'Check the camera feed immediately; contact the authorities if the intrusion is confirmed.',
+      factors: [
+        { label: 'person present', points: 12 },
+        { label: 'night (hour 23)', points: 25 },
+        { label: 'at an entry point', points: 10 },
+        { label: 'in an armed zone', points: 35 },
+        { label: '2 people at once', points: 8 },
+      ],
+    });
+  });
+
+  it('says when it capped a single sighting', () => {
+    const result = scoreEvent(input({ ...night, zonesHit: [porch], houseMode: 'armed_away' }));
+    expect(result.reasoning).toBe(
+      'Rules scorer: person present +12; night (hour 23) +25; at an entry point +10; in an armed zone +35; ' +
+        'house armed away +15; capped at 84 (one person, no repeated activity) = 84 (high).',
+    );
+  });
+
+  it('summarises mixed objects, person first, and the most relevant group scores', () => {
+    const result = scoreEvent(
+      input({
+        objectCounts: { dog: 1, truck: 2, person: 1, bus: 1 },
+        maxConfidence: { dog: 0.6, truck: 0.8, person: 0.75, bus: 0.9 },
+        maxInOneFrame: { truck: 2 },
+        detectionCount: 5,
+        localHour: 7,
+      }),
+    );
+    expect(result.summary).toBe(
+      'A person, a bus, 2 trucks and a dog at Front Door during the day (Tuesday around 07:00).',
+    );
+    expect([result.riskScore, result.riskLevel, result.recommendedAction]).toStrictEqual([
+      12,
+      'low',
+      'No action needed.',
+    ]);
+  });
+
+  it('adds lingering only at night or in an armed zone', () => {
+    const lingering = { objectCounts: { person: 12 }, detectionCount: 12 };
+    expect(scoreEvent(input(lingering)).riskScore).toBe(12);
+    expect(scoreEvent(input({ ...lingering, ...night })).riskScore).toBe(42);
+  });
+
+  it('scores an event with no objects as 0', () => {
+    expect(scoreEvent(input({ objectCounts: {}, maxConfidence: {}, detectionCount: 0 }))).toStrictEqual({
+      riskScore: 0,
+      riskLevel: 'low',
+      summary: 'No objects at Front Door during the day (Tuesday around 14:00).',
+      reasoning: 'Rules scorer: no objects detected = 0 (low).',
+      recommendedAction: 'No action needed.',
+      factors: [],
+    });
+  });
+});
+
+describe('helpers', () => {
+  it('defines night as 22:00-05:59', () => {
+    expect([21, 22, 0, 5, 6].map(isNightHour)).toStrictEqual([false, true, true, true, false]);
+  });
+
+  it('objectStats counts per type, best confidence and most in one frame', () => {
+    expect(
+      objectStats([
+        { objectType: 'person', confidence: 0.6, frame: 1 },
+        { objectType: 'person', confidence: 0.9, frame: 1 },
+        { objectType: 'person', confidence: 0.7, frame: 2 },
+        { objectType: 'car', confidence: 0.8, frame: 2 },
+      ]),
+    ).toStrictEqual({
+      objectCounts: { person: 3, car: 1 },
+      maxConfidence: { person: 0.9, car: 0.8 },
+      maxInOneFrame: { person: 2, car: 1 },
+      detectionCount: 4,
+    });
+    expect(
+      objectStats([
+        { objectType: 'dog', confidence: 0.5 },
+        { objectType: 'dog', confidence: 0.7 },
+      ]),
+    ).toStrictEqual({
+      objectCounts: { dog: 2 },
+      maxConfidence: { dog: 0.7 },
+      maxInOneFrame: { dog: 1 },
+      detectionCount: 2,
+    });
+  });
+});

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import type { MqttCommand } from '../../../src/mqtt/commands.js';
+import {
+  ALARM,
+  alarmState,
+  CODE,
+  DETECT,
+  failure,
+  NOW,
+  pick,
+  refusedLog,
+  setup,
+  TOPIC,
+  ZONE,
+} from './command-fakes.js';
+
+describe('alarm/set', () => {
+  it('takes plain actions (any case, whitespace trimmed) and the JSON form when no code is configured', async () => {
+    const { services, send, logs } = setup();
+    expect(await send(ALARM, 'ARM_AWAY', TOPIC.alarm)).toStrictEqual({ states: alarmState('armed_away') });
+    expect(await send(ALARM, ' arm_night\n', TOPIC.alarm)).toStrictEqual({ states: alarmState('armed_night') });
+    expect(await send(ALARM, '{"action": "ARM_HOME", "code": ""}', TOPIC.alarm)).toStrictEqual({
+      states: alarmState('armed_home'),
+    });
+    expect(await send(ALARM, '{"action": "DISARM"}', TOPIC.alarm)).toStrictEqual({ states: alarmState('disarmed') });
+    expect(services.changes).toStrictEqual([
+      'house armed_away by mqtt',
+      'house armed_night by mqtt',
+      'house armed_home by mqtt',
+      'house disarmed by mqtt',
+    ]);
+    expect(services.audits).toStrictEqual([]);
+    expect(logs()).toStrictEqual([]);
+  });
+
+  it('accepts the right code, compared exactly', async () => {
+    const { services, send } = setup({ alarmCode: CODE });
+    expect(await send(ALARM, `{"action": "ARM_AWAY", "code": "${CODE}"}`, TOPIC.alarm)).toStrictEqual({
+      states: alarmState('armed_away'),
+    });
+    expect(await send(ALARM, `{"action": "DISARM", "code": "${CODE} "}`, TOPIC.alarm)).toStrictEqual({
+      states: alarmState('armed_away'),
+    });
+    expect(services.mode).toBe('armed_away');
+  });
+
+  const refusals: [string, string, string, string?][] = [
+    ['a wrong code', '{"action": "DISARM", "code": "1234"}', 'wrong code', CODE],
+    [
+      'a missing code',
+      '{"action": "DISARM"}',
+      'a code is required: send {"action": "<ACTION>", "code": "<code>"}',
+      CODE,
+    ],
+    [
+      'an empty code',
+      '{"action": "DISARM", "code": ""}',
+      'a code is required: send {"action": "<ACTION>", "code": "<code>"}',
+      CODE,
+    ],
+    [
+      'a plain action when a code is needed',
+      'DISARM',
+      'a code is required: send {"action": "<ACTION>", "code": "<code>"}',
+      CODE,
+    ],
+    [
+      'an unknown plain action',
+      'ARM_VACATION',
+      'payload must be one of DISARM, ARM_HOME, ARM_AWAY, ARM_NIGHT, or {"action": "<ACTION>", "code": "<code>"}',
+    ],
+    [
+      'an unknown JSON action',
+      `{"action": "${CODE}", "code": "${CODE}"}`,
+      'action must be one of DISARM, ARM_HOME, ARM_AWAY, ARM_NIGHT',
+      CODE,
+    ],
+    ['a code of the wrong type', '{"action": "DISARM", "code": 4711}', 'code must be a string', CODE],
+    [
+      'an extra field, without naming it',
+      `{"action": "DISARM", "${CODE}": 1}`,
+      'the payload has an unknown field',
+      CODE,
+    ],
+    ['no action', `{"code": "${CODE}"}`, 'action is missing', CODE],
+    [
+      'broken JSON',
+      `{"action": "DISARM", "code": "${CODE}"`,
+      'payload is not valid JSON; send one of DISARM, ARM_HOME, ARM_AWAY, ARM_NIGHT, or {"action": "<ACTION>", "code": "<code>"}',
+      CODE,
+    ],
+  ];
+
+  for (const [name, payload, reason, alarmCode] of refusals) {
+    it(`refuses ${name}: mode unchanged and republished, one warn line, no code in logs or audit`, async () => {
+      const { services, send, logs, lines } = setup(alarmCode === undefined ? {} : { alarmCode });
+      services.mode = 'armed_home';
+      expect(await send(ALARM, payload, TOPIC.alarm)).toStrictEqual({ states: alarmState('armed_home') });
+      expect(services.changes).toStrictEqual([]);
+      expect(services.audits).toStrictEqual([failure('mqtt.alarm.set', 'house', 'house', TOPIC.alarm, reason)]);
+      expect(pick(logs())).toStrictEqual(refusedLog(TOPIC.alarm, reason));
+      expect(lines.join('')).not.toContain(CODE);
+      expect(JSON.stringify(services.audits)).not.toContain(CODE);
+    });
+  }
+});
+
+describe('cameras/<id>/detect/set and zones/<id>/armed/set', () => {
+  it('switches detection with ON/OFF in any case and writes the success row itself', async () => {
+    const { services, send, logs } = setup();
+    expect(await send(DETECT, 'off', TOPIC.detect)).toStrictEqual({
+      states: [{ kind: 'detect', id: 'drive', value: 'OFF' }],
+    });
+    expect(await send(DETECT, ' On ', TOPIC.detect)).toStrictEqual({
+      states: [{ kind: 'detect', id: 'drive', value: 'ON' }],
+    });
+    expect(services.cameras.get('drive')).toBe(true);
+    const success = (enabled: boolean, previous: boolean) => ({
+      action: 'mqtt.cameras.detect.set',
+      resourceType: 'camera',
+      resourceId: 'drive',
+      actor: 'mqtt',
+      details: { topic: TOPIC.detect, enabled, previous },
+      status: 'success',
+      timestamp: new Date(NOW),
+    });
+    expect(services.audits).toStrictEqual([success(false, true), success(true, false)]);
+    expect(logs()).toStrictEqual([]);
+  });
+
+  it('refuses a bad switch payload and republishes the current state', async () => {
+    const { services, send, logs } = setup();
+    const reason = 'payload must be ON or OFF, got "MAYBE"';
+    expect(await send(DETECT, 'MAYBE', TOPIC.detect)).toStrictEqual({
+      states: [{ kind: 'detect', id: 'drive', value: 'ON' }],
+    });
+    expect(await send(ZONE, 'MAYBE', TOPIC.zone)).toStrictEqual({
+      states: [{ kind: 'zone_armed', id: 'drive__gate', value: 'OFF' }],
+    });
+    expect(services.changes).toStrictEqual([]);
+    expect(services.audits).toStrictEqual([
+      failure('mqtt.cameras.detect.set', 'camera', 'drive', TOPIC.detect, reason),
+      failure('mqtt.zones.armed.set', 'zone', 'drive__gate', TOPIC.zone, reason),
+    ]);
+    expect(pick(logs())).toStrictEqual([...refusedLog(TOPIC.detect, reason), ...refusedLog(TOPIC.zone, reason)]);
+  });
+
+  it('refuses an unknown camera or zone with nothing to republish', async () => {
+    const { services, send, logs } = setup();
+    const camera: MqttCommand = { kind: 'detect_set', cameraId: 'attic' };
+    const zone: MqttCommand = { kind: 'zone_armed_set', zoneId: 'attic__door' };
+    expect(await send(camera, 'OFF', 'hsi/cameras/attic/detect/set')).toStrictEqual({ states: [] });
+    expect(await send(zone, 'ON', 'hsi/zones/attic__door/armed/set')).toStrictEqual({ states: [] });
+    expect(services.changes).toStrictEqual([]);
+    expect(services.audits).toStrictEqual([
+      failure('mqtt.cameras.detect.set', 'camera', 'attic', 'hsi/cameras/attic/detect/set', 'no camera with id attic'),
+      failure(
+        'mqtt.zones.armed.set',
+        'zone',
+        'attic__door',
+        'hsi/zones/attic__door/armed/set',
+        'no zone with id attic__door',
+      ),
+    ]);
+    expect(logs()).toHaveLength(2);
+  });
+
+  it('arms and disarms a zone; the arming service audits', async () => {
+    const { services, send } = setup();
+    expect(await send(ZONE, 'ON', TOPIC.zone)).toStrictEqual({
+      states: [{ kind: 'zone_armed', id: 'drive__gate', value: 'ON' }],
+    });
+    expect(await send(ZONE, 'off', TOPIC.zone)).toStrictEqual({
+      states: [{ kind: 'zone_armed', id: 'drive__gate', value: 'OFF' }],
+    });
+    expect(services.changes).toStrictEqual(['zone drive__gate true by mqtt', 'zone drive__gate false by mqtt']);
+    expect(services.audits).toStrictEqual([]);
+  });
+});

@@ -1,0 +1,166 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import type { Config } from '../../../src/config/schema.js';
+import { schemaDefaults } from '../../../src/config/walk.js';
+import { AppError } from '../../../src/lib/errors.js';
+import { type DoctorDeps, KNOWN_MODEL_SHA256, runDoctor } from '../../../src/ops/doctor.js';
+
+/** The doctor's report with fake probes: exact lines, exit status, and what each failure tells the user to do. */
+
+function baseConfig(): Config {
+  const config = schemaDefaults();
+  config.data_dir = '/srv/hsi/data';
+  config.media_root = '/srv/hsi/media';
+  config.assets_dir = '/app/assets';
+  config.detector.model = '/app/assets/models/yolox_nano.onnx';
+  return config;
+}
+
+function fakeDeps(overrides: Partial<DoctorDeps> = {}): DoctorDeps {
+  return {
+    uid: 10001,
+    fileExists: async () => true,
+    writeProbe: async () => undefined,
+    listDirectories: async () => ['Back Yard', 'Front Door'],
+    fileSha256: async () => KNOWN_MODEL_SHA256['yolox_nano.onnx'] ?? '',
+    loadModel: async () => ({ provider: 'cpu', input: '416x416' }),
+    ffmpegAvailable: async () => true,
+    appliedMigrations: async () => [1, 2],
+    knownMigrations: () => [
+      { version: 1, name: 'init', sql: '' },
+      { version: 2, name: 'events', sql: '' },
+    ],
+    redisPing: async () => undefined,
+    mqttConnect: async () => undefined,
+    llmProbe: async () => true,
+    ...overrides,
+  };
+}
+
+async function doctor(config: Config | Error, deps: DoctorDeps): Promise<{ code: number; lines: string[] }> {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  const code = await runDoctor(config, deps, out);
+  return { code, lines: text.trimEnd().split('\n') };
+}
+
+describe('runDoctor', () => {
+  it('prints one line per check and exits 0 when nothing fails', async () => {
+    const config = baseConfig();
+    config.redis.url = 'redis://:pw@cache:6379';
+    config.mqtt.url = 'mqtt://core-mosquitto:1883';
+    const { code, lines } = await doctor(config, fakeDeps());
+    expect(lines).toStrictEqual([
+      'ok    configuration  valid',
+      'ok    data_dir       /srv/hsi/data is writable',
+      'ok    media_root     /srv/hsi/media (2 camera folders: Back Yard, Front Door)',
+      'ok    model file     /app/assets/models/yolox_nano.onnx (sha256 e8af074932d4…, matches the published model)',
+      'ok    model load     yolox model loads on cpu (input 416x416)',
+      "ok    ffmpeg         'ffmpeg -version' runs",
+      'ok    database       embedded PGlite in /srv/hsi/data/pglite (2 of 2 migrations applied)',
+      'ok    redis          redis://:[redacted]@cache:6379 answers PING',
+      'ok    mqtt           mqtt://core-mosquitto:1883 accepts the connection',
+      'skip  llm            analysis.provider is rules: the built-in rules score events',
+      '',
+      'all good (9 ok, 1 skipped)',
+    ]);
+    expect(code).toBe(0);
+  });
+
+  it('says what to fix for each failure and exits 1', async () => {
+    const config = baseConfig();
+    config.analysis = { ...config.analysis, provider: 'openai', url: 'http://llm:8080', model: 'm' };
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    const { code, lines } = await doctor(
+      config,
+      fakeDeps({
+        writeProbe: async () => Promise.reject(denied),
+        listDirectories: async () => Promise.reject(Object.assign(new Error('gone'), { code: 'ENOENT' })),
+        fileSha256: async () => 'f'.repeat(64),
+        ffmpegAvailable: async () => false,
+        appliedMigrations: async () => [1],
+        llmProbe: async () => false,
+      }),
+    );
+    expect(code).toBe(1);
+    expect(lines).toStrictEqual([
+      'ok    configuration  valid',
+      'FAIL  data_dir       /srv/hsi/data is not writable (EACCES)',
+      '                     fix: make /srv/hsi/data writable by the user HSI runs as (uid 10001), or set data_dir (HSI_DATA_DIR)',
+      'FAIL  media_root     /srv/hsi/media does not exist',
+      "                     fix: create it and point the cameras' FTP uploads at /srv/hsi/media/<Camera Name>/, or set media_root",
+      `FAIL  model file     /app/assets/models/yolox_nano.onnx has sha256 ${'f'.repeat(64)}, not the published ${KNOWN_MODEL_SHA256['yolox_nano.onnx']} (corrupt or partial download)`,
+      '                     fix: download https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx into /app/assets/models/',
+      'skip  model load     the model file check failed',
+      "FAIL  ffmpeg         'ffmpeg -version' does not run",
+      '                     fix: install ffmpeg (apt-get install ffmpeg) or set ingest.ffmpeg_path; only video clips need it',
+      'FAIL  database       embedded PGlite in /srv/hsi/data/pglite: 1 of 2 migrations not applied (0002_events)',
+      '                     fix: run `hsi migrate` (HSI also applies them when it starts)',
+      'skip  redis          not configured: the in-process queue is used (one process)',
+      'skip  mqtt           not configured: HSI starts its embedded broker on 127.0.0.1:1883',
+      'FAIL  llm            no answer from http://llm:8080/v1/models',
+      '                     fix: start the LLM server, or fix analysis.url / analysis.api_key; meanwhile the rules score events',
+      '',
+      '6 checks failed (1 ok, 3 skipped)',
+    ]);
+  });
+
+  it('skips the database while a running HSI holds the embedded one', async () => {
+    const locked = new AppError(
+      'DB_LOCKED',
+      'the embedded database in /srv/hsi/data is in use by another HSI process (pid 4242); stop it first',
+    );
+    const { lines } = await doctor(baseConfig(), fakeDeps({ appliedMigrations: async () => Promise.reject(locked) }));
+    expect(lines).toContain(
+      'skip  database       embedded PGlite in /srv/hsi/data/pglite is in use by a running HSI (pid 4242); stop it to check the database',
+    );
+  });
+
+  it('reports cross-field problems and missing files of the configuration', async () => {
+    const config = baseConfig();
+    config.analysis.provider = 'openai';
+    config.detector.labels = '/etc/hsi/labels.txt';
+    const { code, lines } = await doctor(
+      config,
+      fakeDeps({ fileExists: async (file) => file !== '/etc/hsi/labels.txt' }),
+    );
+    expect(code).toBe(1);
+    expect(lines.slice(0, 2)).toStrictEqual([
+      'FAIL  configuration  analysis.provider is openai but analysis.url or analysis.model is empty; detector.labels: /etc/hsi/labels.txt does not exist',
+      '                     fix: fix these keys (docs/CONFIGURATION.md)',
+    ]);
+    expect(lines).toContain('skip  llm            analysis.url is empty (see the configuration line)');
+  });
+
+  it('prints an invalid configuration as the only check', async () => {
+    const error = new AppError(
+      'CONFIG_INVALID',
+      'Invalid configuration (1 error): detector.confidence (from HSI_DETECTOR_CONFIDENCE): must be <= 1',
+    );
+    const { code, lines } = await doctor(error, fakeDeps());
+    expect(code).toBe(1);
+    expect(lines).toStrictEqual([
+      'FAIL  configuration  Invalid configuration (1 error): detector.confidence (from HSI_DETECTOR_CONFIDENCE): must be <= 1',
+      '                     fix: fix the keys listed above (docs/CONFIGURATION.md); no other check ran',
+      '',
+      '1 check failed (0 ok, 0 skipped)',
+    ]);
+  });
+
+  it('fails a check that does not answer in time', async () => {
+    vi.useFakeTimers();
+    try {
+      const config = baseConfig();
+      config.redis.url = 'redis://cache.invalid:6379';
+      const pending = doctor(config, fakeDeps({ redisPing: () => new Promise(() => undefined) }));
+      await vi.advanceTimersByTimeAsync(10_000);
+      const { lines } = await pending;
+      expect(lines).toContain('FAIL  redis          no answer within 10 s');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
