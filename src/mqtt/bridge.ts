@@ -12,6 +12,7 @@ import { listActiveAlerts } from '../storage/alert.repository.js';
 import { listCameras } from '../storage/camera.repository.js';
 import type { Db } from '../storage/database.js';
 import { getEvent } from '../storage/event.repository.js';
+import { latestGpuSample } from '../storage/gpu-stats.repository.js';
 import { listZones } from '../storage/zone.repository.js';
 import type { MqttPublisher } from './client.js';
 import type { CommandHandler } from './commands.js';
@@ -21,6 +22,7 @@ import { LiveStates } from './live-states.js';
 import {
   activeAlertsPayload,
   alarmStatePayload,
+  gpuHealthPayload,
   riskStatePayload,
   type SystemHealth,
   systemHealthPayload,
@@ -49,6 +51,8 @@ export interface BridgeDeps {
 
 const RETAINED = { retain: true, qos: 1 } as const;
 const SUPPORT_URL = 'https://github.com/hsi-project/hsi';
+/** A GPU sample older than this is stale (the sampler runs every 30 s, in whichever process detects). */
+const GPU_FRESH_MS = 120_000;
 
 /**
  * Home Assistant over MQTT: discovery (on connect, and 0-5 s after HA's birth message, identical messages skipped,
@@ -62,6 +66,8 @@ export class MqttBridge {
   private readonly placeholders = new Set<string>();
   private readonly live: LiveStates;
   private readonly latest = new LatestEvents();
+  /** GPUs seen in the newest sample so far: discovery gets their sensors once one is seen. */
+  private gpuCount = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private collecting = false;
   /** Discovery topics the broker sent back retained while collecting. */
@@ -190,6 +196,7 @@ export class MqttBridge {
       alarmCodeRequired: ha.alarm_code !== '',
       alarmCodeFormat: /^\d+$/.test(ha.alarm_code) || ha.alarm_code === '' ? 'number' : 'text',
       motionOffDelayS: ha.motion_off_delay_s,
+      gpuCount: this.gpuCount,
     });
     const plan = discoveryPlan(this.published, messages);
     for (const topic of plan.clear) {
@@ -281,6 +288,22 @@ export class MqttBridge {
       JSON.stringify(systemHealthPayload(health)),
       RETAINED,
     );
+    await this.publishGpu();
+  }
+
+  /** The newest GPU sample from `gpu_stats` (any process may sample); its sensors are discovered on first sight. */
+  private async publishGpu(): Promise<void> {
+    const gpus = await latestGpuSample(this.deps.db, new Date(this.deps.clock.now() - GPU_FRESH_MS));
+    if (gpus.length === 0 && this.gpuCount === 0) return;
+    this.deps.publisher.publish(
+      t.gpuHealthTopic(this.deps.mqtt.base_topic),
+      JSON.stringify(gpuHealthPayload(gpus)),
+      RETAINED,
+    );
+    if (gpus.length > this.gpuCount) {
+      this.gpuCount = gpus.length;
+      await this.publishDiscovery();
+    }
   }
 
   private async onCommand(topic: string, payload: Buffer): Promise<void> {

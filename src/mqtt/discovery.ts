@@ -50,6 +50,8 @@ export interface DiscoveryInput {
   alarmCodeFormat?: 'number' | 'text';
   /** `homeassistant.motion_off_delay_s`: motion and person turn OFF this long after the last detection. */
   motionOffDelayS: number;
+  /** GPUs in the newest `nvidia-smi` sample: one set of hub sensors each (0 or absent: none). */
+  gpuCount?: number;
 }
 
 export const MANUFACTURER = 'HSI';

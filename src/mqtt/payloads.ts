@@ -158,6 +158,35 @@ export function systemHealthPayload(health: SystemHealth) {
   };
 }
 
+/** One GPU of the newest sample (the gpu_stats columns HA needs). */
+export interface GpuHealth {
+  recordedAt: Date;
+  gpuName: string | null;
+  gpuUtilization: number | null;
+  memoryUsed: number | null;
+  memoryTotal: number | null;
+  temperature: number | null;
+  powerUsage: number | null;
+  inferenceFps: number | null;
+}
+
+/** Retained on `hsi/health/gpu`: the newest sample, GPUs in `nvidia-smi` order; the GPU sensors index into it. */
+export function gpuHealthPayload(gpus: readonly GpuHealth[]) {
+  return {
+    recorded_at: gpus[0]?.recordedAt.toISOString() ?? null,
+    inference_fps: gpus[0]?.inferenceFps ?? null,
+    gpus: gpus.map((g, index) => ({
+      index,
+      name: g.gpuName,
+      utilization_pct: g.gpuUtilization,
+      memory_used_mib: g.memoryUsed,
+      memory_total_mib: g.memoryTotal,
+      temperature_c: g.temperature,
+      power_w: g.powerUsage,
+    })),
+  };
+}
+
 export type CommandResult = { ok: true; data?: unknown } | { ok: false; error: string };
 
 /** `hsi/response/<command path>`: `{status, data, error, transaction}`, every key always present. */

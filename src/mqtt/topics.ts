@@ -53,6 +53,8 @@ export const alarmStateTopic = (base: string): string => under(base, 'alarm', 's
 export const alarmSetTopic = (base: string): string => under(base, 'alarm', 'set');
 export const alertsCommandTopic = (base: string, action: AlertCommand): string => under(base, 'alerts', action);
 export const systemHealthTopic = (base: string): string => under(base, 'health', 'system');
+/** Retained GPU telemetry (`nvidia-smi` samples), present only where a GPU was found. */
+export const gpuHealthTopic = (base: string): string => under(base, 'health', 'gpu');
 export const hubAlertEventTopic = (base: string): string => under(base, 'hub', 'alert');
 export const activeAlertsTopic = (base: string): string => under(base, 'hub', 'active_alerts');
 

@@ -61,6 +61,28 @@ export async function listGpuStats(db: DbOrTx, options: { since?: Date; limit?: 
   return rows.reverse().map(gpuStatsRowToStat);
 }
 
+/**
+ * The newest sample (one row per GPU, in the order `nvidia-smi` listed them) if it was recorded at or after `since`;
+ * empty when there is none that fresh. The MQTT bridge reads it, so it works when another process samples.
+ */
+export async function latestGpuSample(db: DbOrTx, since: Date): Promise<GpuStat[]> {
+  const newest = await db
+    .selectFrom('gpu_stats')
+    .select('recorded_at')
+    .where('recorded_at', '>=', since)
+    .orderBy('recorded_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (newest === undefined) return [];
+  const rows = await db
+    .selectFrom('gpu_stats')
+    .selectAll()
+    .where('recorded_at', '=', newest.recorded_at)
+    .orderBy('id', 'asc')
+    .execute();
+  return rows.map(gpuStatsRowToStat);
+}
+
 /** Removes samples recorded before `before`; returns how many. */
 export async function deleteGpuStatsBefore(db: DbOrTx, before: Date): Promise<number> {
   const result = await db.deleteFrom('gpu_stats').where('recorded_at', '<', before).executeTakeFirst();

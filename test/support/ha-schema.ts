@@ -19,11 +19,18 @@ export const REQUIRED_OPTIONS: Readonly<Record<string, readonly (readonly string
 /** Device classes Home Assistant accepts, per platform (the subset HSI may use is checked against these lists). */
 export const DEVICE_CLASSES: Readonly<Record<string, readonly string[]>> = {
   binary_sensor: ['connectivity', 'motion', 'occupancy', 'presence', 'problem', 'running', 'safety', 'tamper'],
-  sensor: ['duration', 'enum', 'timestamp', 'data_size'],
+  sensor: ['duration', 'enum', 'timestamp', 'data_size', 'temperature', 'power'],
   event: ['button', 'doorbell', 'motion'],
 };
 export const STATE_CLASSES = ['measurement', 'total', 'total_increasing'];
 export const DURATION_UNITS = ['d', 'h', 'min', 's', 'ms'];
+/** Units Home Assistant accepts for the unit-bound sensor device classes HSI uses. */
+export const DEVICE_CLASS_UNITS: Readonly<Record<string, readonly string[]>> = {
+  duration: DURATION_UNITS,
+  data_size: ['bit', 'kbit', 'Mbit', 'Gbit', 'B', 'kB', 'MB', 'GB', 'TB', 'KiB', 'MiB', 'GiB', 'TiB'],
+  temperature: ['°C', '°F', 'K'],
+  power: ['mW', 'W', 'kW', 'MW', 'GW', 'TW', 'BTU/h'],
+};
 export const ENTITY_CATEGORIES = ['config', 'diagnostic'];
 
 /**
@@ -54,8 +61,9 @@ export function componentProblems(key: string, c: Record<string, unknown>): stri
   if (c.device_class === 'enum' && (!Array.isArray(c.options) || c.options.length === 0)) {
     problems.push(`${key}: an enum sensor needs options`);
   }
-  if (c.device_class === 'duration' && !DURATION_UNITS.includes(String(c.unit_of_measurement))) {
-    problems.push(`${key}: a duration needs one of the units ${DURATION_UNITS.join(' ')}`);
+  const units = DEVICE_CLASS_UNITS[String(c.device_class)];
+  if (units !== undefined && !units.includes(String(c.unit_of_measurement))) {
+    problems.push(`${key}: a ${String(c.device_class)} sensor needs one of the units ${units.join(' ')}`);
   }
   if (c.entity_category !== undefined && !ENTITY_CATEGORIES.includes(String(c.entity_category))) {
     problems.push(`${key}: entity_category ${String(c.entity_category)} is not valid`);

@@ -6,8 +6,8 @@ import {
   discoveryMessages,
 } from '../../../src/mqtt/discovery.js';
 import {
+  DEVICE_CLASS_UNITS,
   DEVICE_CLASSES,
-  DURATION_UNITS,
   REQUIRED_OPTIONS as REQUIRED,
   STATE_CLASSES,
 } from '../../support/ha-schema.js';
@@ -274,6 +274,38 @@ describe('discoveryMessages', () => {
     expect(discoveryMessages(input)).toStrictEqual([hubMessage, cameraMessage]);
   });
 
+  it('adds diagnostic sensors per GPU once a GPU is known, reading the newest sample by index', () => {
+    const hubCmps = (gpuCount: number) => discoveryMessages({ ...input, gpuCount })[0]?.payload.cmps ?? {};
+    expect(Object.keys(hubCmps(0)).filter((k) => k.startsWith('gpu'))).toStrictEqual([]);
+    const one = hubCmps(1);
+    expect(Object.keys(one).filter((k) => k.startsWith('gpu'))).toStrictEqual([
+      'gpu0_utilization',
+      'gpu0_memory_used',
+      'gpu0_temperature',
+      'gpu0_power',
+    ]);
+    expect(one.gpu0_temperature).toMatchObject({
+      p: 'sensor',
+      name: 'GPU temperature',
+      unique_id: 'hsi_hub_gpu0_temperature',
+      state_topic: 'hsi/health/gpu',
+      device_class: 'temperature',
+      unit_of_measurement: '°C',
+      state_class: 'measurement',
+      entity_category: 'diagnostic',
+    });
+    expect(one.gpu0_utilization?.value_template).toBe(
+      '{{ ((value_json.gpus | default([]))[0] | default({})).utilization_pct | default(None) }}',
+    );
+    const two = hubCmps(2);
+    expect([two.gpu0_power?.name, two.gpu1_power?.name, two.gpu1_memory_used?.unique_id]).toStrictEqual([
+      'GPU 0 power',
+      'GPU 1 power',
+      'hsi_hub_gpu1_memory_used',
+    ]);
+    expect(String(two.gpu1_power?.value_template)).toContain('[1]');
+  });
+
   it('asks for a remote code and sends action and code as JSON when an alarm code is set', () => {
     const [hub] = discoveryMessages({ ...input, alarmCodeRequired: true });
     expect(hub?.payload.cmps.alarm).toStrictEqual({
@@ -291,6 +323,7 @@ describe('discoveryMessages', () => {
     ...input,
     baseTopic: 'home/sec',
     discoveryPrefix: 'ha',
+    gpuCount: 2,
     cameras: [
       { id: 'front_door', name: 'Front Door' },
       { id: 'garage', name: 'Garage' },
@@ -306,7 +339,7 @@ describe('discoveryMessages', () => {
 
   it('gives every component a platform and a unique id, unique across devices, and a matching entity id', () => {
     const components = allComponents(discoveryMessages(many));
-    expect(components).toHaveLength(8 + 2 * 8 + 3);
+    expect(components).toHaveLength(8 + 2 * 4 + 2 * 8 + 3); // hub, two GPUs, two cameras, three zones
     const ids = components.map(([, c]) => c.unique_id);
     expect(new Set(ids).size).toBe(ids.length);
     const entityIds = components.map(([, c]) => c.default_entity_id);
@@ -343,7 +376,8 @@ describe('discoveryMessages', () => {
           undefined,
         ]);
       }
-      if (c.device_class === 'duration') expect(DURATION_UNITS).toContain(c.unit_of_measurement);
+      const units = DEVICE_CLASS_UNITS[String(c.device_class)];
+      if (units !== undefined) expect(units, key).toContain(c.unit_of_measurement);
       if (c.entity_category !== undefined) expect(['config', 'diagnostic']).toContain(c.entity_category);
       expect(c.availability[0]).toStrictEqual({ topic: 'home/sec/availability' });
     }
