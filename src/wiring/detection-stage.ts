@@ -5,6 +5,7 @@ import { loadLabels } from '../detection/coco-labels.js';
 import { createDetectionHandler } from '../detection/detection.worker.js';
 import type { ObjectDetector } from '../detection/object-detector.js';
 import { OnnxObjectDetector } from '../detection/onnx-detector.js';
+import { ThreadedDetector } from '../detection/threaded-detector.js';
 import { writeThumbnails } from '../detection/thumbnail.js';
 import type { BusEvents } from '../domain/events.js';
 import { IngestService } from '../ingest/ingest.service.js';
@@ -20,7 +21,8 @@ import type { StopStack } from './stop-stack.js';
 
 export async function createDetector(config: Config, log: Logger): Promise<ObjectDetector> {
   const d = config.detector;
-  return OnnxObjectDetector.create({
+  const create = d.worker_thread ? ThreadedDetector.create : OnnxObjectDetector.create;
+  return create({
     modelPath: d.model,
     modelType: d.model_type,
     device: d.device,

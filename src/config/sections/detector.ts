@@ -28,6 +28,7 @@ export interface DetectorConfig {
   nms_iou: number;
   concurrency: number;
   threads: number;
+  worker_thread: boolean;
   thumbnails: boolean;
 }
 
@@ -47,6 +48,7 @@ export const detectorSchema: JSONSchemaType<DetectorConfig> = {
     'nms_iou',
     'concurrency',
     'threads',
+    'worker_thread',
     'thumbnails',
   ],
   properties: {
@@ -132,6 +134,14 @@ export const detectorSchema: JSONSchemaType<DetectorConfig> = {
       minimum: 0,
       maximum: 256,
       default: 0,
+    },
+    worker_thread: {
+      type: 'boolean',
+      title: 'Detect in a worker thread',
+      description:
+        'Run decoding and inference in a worker thread. onnxruntime-node blocks the thread that runs a session, so ' +
+        'on the main thread each inference would stall ingest, the database, MQTT and the API.',
+      default: true,
     },
     thumbnails: {
       type: 'boolean',

@@ -149,7 +149,7 @@ describe('loadConfig errors', () => {
           source: file,
           message:
             'unknown key; expected one of: model, model_type, labels, device, confidence, class_confidence, classes, ' +
-            'nms_iou, concurrency, threads, thumbnails',
+            'nms_iou, concurrency, threads, worker_thread, thumbnails',
         },
       ],
     });

@@ -1,0 +1,155 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AppError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import {
+  deserializeError,
+  type FromThread,
+  parseThreadLogLine,
+  type ThreadDetectorOptions,
+  type ToThread,
+} from './detector-protocol.js';
+import type { DetectionResult, DetectorInfo, ObjectDetector } from './object-detector.js';
+
+export interface ThreadedDetectorOptions extends ThreadDetectorOptions {
+  log: Logger;
+}
+
+interface Pending {
+  resolve: (result: DetectionResult) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Starts the thread's entry next to this file: `detector-thread.js` from `dist/`. From source (tsx, vitest) it is
+ * `.ts`, which a worker cannot load by itself (loader hooks do not reach worker threads on Node 20), so a small
+ * bootstrap registers tsx inside the thread first (tsx is a development dependency; `dist/` never needs it).
+ */
+function startThread(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(fileURLToPath(new URL('./detector-thread.js', import.meta.url)), { workerData });
+  }
+  // tsx's ESM API (`tsx/esm/api`, its import-condition file) registers its hooks in the calling thread.
+  const root = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsx = pathToFileURL(path.join(root, 'dist', 'esm', 'api', 'index.mjs')).href;
+  const entry = new URL('./detector-thread.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/**
+ * An `ObjectDetector` whose onnxruntime session lives in a worker thread (see detector-thread.ts for why). Images are
+ * copied to the thread, results and errors come back as plain data; a permanent media error stays permanent. If the
+ * thread dies, the images in flight fail as transient errors (the queue retries them) and the next image starts a
+ * new thread.
+ */
+export class ThreadedDetector implements ObjectDetector {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(
+    readonly info: DetectorInfo,
+    private worker: Worker | undefined,
+    private readonly options: ThreadedDetectorOptions,
+  ) {
+    if (worker !== undefined) this.attach(worker);
+  }
+
+  static async create(options: ThreadedDetectorOptions): Promise<ThreadedDetector> {
+    const { worker, info } = await spawn(options);
+    return new ThreadedDetector(info, worker, options);
+  }
+
+  async detect(image: Buffer): Promise<DetectionResult> {
+    if (this.closed) throw new AppError('INVALID_TRANSITION', 'detector is closed');
+    if (this.worker === undefined) {
+      const { worker } = await spawn(this.options);
+      this.worker = worker;
+      this.attach(worker);
+    }
+    const worker = this.worker;
+    const id = this.nextId++;
+    return new Promise<DetectionResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // Copied, not transferred: the caller keeps the bytes for thumbnails.
+      worker.postMessage({ type: 'detect', id, image } satisfies ToThread);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'close' } satisfies ToThread);
+    const timer = setTimeout(() => void worker.terminate(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private attach(worker: Worker): void {
+    worker.on('message', (message: FromThread) => {
+      if (message.type === 'log') return forwardLog(this.options.log, message.line);
+      if (message.type !== 'result' && message.type !== 'error') return;
+      const waiter = this.pending.get(message.id);
+      if (waiter === undefined) return;
+      this.pending.delete(message.id);
+      if (message.type === 'result') waiter.resolve(message.result);
+      else waiter.reject(deserializeError(message.error));
+    });
+    worker.on('error', (error) => this.options.log.error({ err: error }, 'detector thread failed'));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      if (this.pending.size === 0) return;
+      const error = new AppError('TRANSIENT', `detector thread exited (code ${code}) while detecting`);
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    });
+  }
+}
+
+function forwardLog(log: Logger, line: string): void {
+  const record = parseThreadLogLine(line);
+  if (record === undefined) log.info({ line }, 'detector thread output');
+  else log[record.level](record.fields, record.msg);
+}
+
+/** Starts a thread and waits until its session is ready (or its error, rebuilt: MODEL_MISSING stays MODEL_MISSING). */
+function spawn(options: ThreadedDetectorOptions): Promise<{ worker: Worker; info: DetectorInfo }> {
+  const { log, ...data } = options;
+  const worker = startThread(data);
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromThread) => {
+      if (message.type === 'log') return forwardLog(log, message.line);
+      if (message.type === 'ready') {
+        off();
+        resolve({ worker, info: message.info });
+      } else if (message.type === 'failed') {
+        off();
+        void worker.terminate();
+        reject(deserializeError(message.error));
+      }
+    };
+    const onError = (error: Error) => {
+      off();
+      reject(new AppError('MODEL_INVALID', `detector thread failed to start: ${error.message}`, { cause: error }));
+    };
+    const onExit = (code: number) => {
+      off();
+      reject(new AppError('MODEL_INVALID', `detector thread exited (code ${code}) before it was ready`));
+    };
+    const off = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
