@@ -1,13 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpConfig } from '../config/schema.js';
+import { UI_PATHS } from './routes/ui.js';
 
 /** The Home Assistant Supervisor's ingress proxy: the only peer trusted without the API key (when enabled). */
 export const INGRESS_PROXY_ADDRESS = '172.30.32.2';
 export const INGRESS_HEADER = 'x-ingress-path';
 
-/** Open whatever the key: orchestrators probe liveness without credentials. */
-const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/api/health/live']);
+/**
+ * Open whatever the key: orchestrators probe liveness without credentials, and the status page and its two assets
+ * hold no data (the page asks for the key when the API answers 401).
+ */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/api/health/live', ...Object.values(UI_PATHS)]);
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 

@@ -21,6 +21,7 @@ import { feedbackRoutes } from './routes/feedback.js';
 import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/logs.js';
 import { streamRoutes } from './routes/stream.js';
+import { uiRoutes } from './routes/ui.js';
 import { zoneRoutes } from './routes/zones.js';
 
 export type { ApiConfig, ApiDeps, QueueView, ReadinessChecks } from './deps.js';
@@ -100,6 +101,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Fasti
     routes(app, ctx);
   }
   streamRoutes(app, ctx, metrics);
+  uiRoutes(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;
