@@ -112,7 +112,7 @@ LABEL org.opencontainers.image.title="HSI" \
       io.hsi.variant="${VARIANT}"
 USER hsi
 VOLUME ["/data", "/media"]
-EXPOSE 8099 1883
+EXPOSE 8099 1883 2121 30000-30009
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HSI_HTTP_PORT || 8099) + '/api/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]

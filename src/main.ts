@@ -9,6 +9,7 @@ import { detectionEnqueuer, readinessChecks, startApi } from './api/server.js';
 import type { Config } from './config/schema.js';
 import type { ObjectDetector } from './detection/object-detector.js';
 import type { BusEvents } from './domain/events.js';
+import { startFtpReceiver } from './ingest/ftp-receiver.js';
 import type { IngestService } from './ingest/ingest.service.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { EventBus } from './lib/event-bus.js';
@@ -142,6 +143,15 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
     }
     if (detector !== undefined) startDetectionWorker(config, { ...parts, detector });
     const started = roles.has('ingest') ? startIngest(config, parts, stack) : undefined;
+    if (roles.has('ingest') && config.ftp.enabled) {
+      // Cameras that can only upload by FTP write into media_root through it; the watcher ingests their files.
+      const ftp = await startFtpReceiver(config.ftp, {
+        mediaRoot: config.media_root,
+        maxFileBytes: config.ingest.max_file_mb * 1024 * 1024,
+        log,
+      });
+      stack.push('ftp receiver', () => ftp.close());
+    }
     if (roles.has('ingest')) {
       // The ingest role owns media_root: it removes what retention says is due.
       const retention = startRetentionSchedule({

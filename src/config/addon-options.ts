@@ -23,17 +23,27 @@ export const ADDON_OPTION_KEYS: Readonly<Record<string, string>> = {
   mqtt_username: 'mqtt.username',
   mqtt_password: 'mqtt.password',
   timezone: 'site.timezone',
+  ftp_enabled: 'ftp.enabled',
+  ftp_passive_url: 'ftp.passive_url',
+  ftp_users: 'ftp.users',
 };
 
 /**
  * Settings every add-on install gets, whatever its options: the API listens on all interfaces on the port
- * `ingress_port` and `watchdog` name in config.yaml, and accepts the Supervisor's ingress proxy without a key.
+ * `ingress_port` and `watchdog` name in config.yaml, and accepts the Supervisor's ingress proxy without a key; the
+ * FTP receiver (off unless `ftp_enabled`) listens on the ports config.yaml publishes.
  */
 export const ADDON_FIXED_SETTINGS: Readonly<Record<string, unknown>> = {
   'http.enabled': true,
   'http.host': '0.0.0.0',
   'http.port': 8099,
   'http.ingress': true,
+  // The FTP receiver's ports are the ones config.yaml publishes (`ports`), container and host side alike: PASV
+  // announces container ports, so the mapping must not translate them.
+  'ftp.host': '0.0.0.0',
+  'ftp.port': 2121,
+  'ftp.passive_min_port': 30000,
+  'ftp.passive_max_port': 30004,
 };
 
 /** Options whose empty value means "not set" (the panel's optional text fields). */
@@ -47,6 +57,7 @@ const OPTIONAL_TEXT = new Set([
   'mqtt_username',
   'mqtt_password',
   'timezone',
+  'ftp_passive_url',
 ]);
 
 /** Top-level keys of the nested format that never name an add-on option (used to tell the formats apart). */

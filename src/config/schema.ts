@@ -17,6 +17,7 @@ import {
   type SiteConfig,
   siteSchema,
 } from './sections/events.js';
+import { type FtpConfig, ftpSchema } from './sections/ftp.js';
 import { type HttpConfig, httpSchema, type RetentionConfig, retentionSchema } from './sections/http.js';
 import { type IngestConfig, ingestSchema } from './sections/ingest.js';
 import { type HomeAssistantConfig, homeAssistantSchema, type MqttConfig, mqttSchema } from './sections/mqtt.js';
@@ -31,6 +32,7 @@ export {
   type ModelType,
 } from './sections/detector.js';
 export type { AnalysisConfig, BatchingConfig, SiteConfig } from './sections/events.js';
+export type { FtpConfig, FtpUserConfig } from './sections/ftp.js';
 export type { HttpConfig, RetentionConfig } from './sections/http.js';
 export type { IngestConfig } from './sections/ingest.js';
 export type { HomeAssistantConfig, MqttConfig } from './sections/mqtt.js';
@@ -62,6 +64,7 @@ export interface Config {
   mqtt: MqttConfig;
   homeassistant: HomeAssistantConfig;
   http: HttpConfig;
+  ftp: FtpConfig;
   retention: RetentionConfig;
   log: LogConfig;
 }
@@ -110,6 +113,7 @@ export const configSchema: JSONSchemaType<Config> = {
     'mqtt',
     'homeassistant',
     'http',
+    'ftp',
     'retention',
     'log',
   ],
@@ -152,6 +156,7 @@ export const configSchema: JSONSchemaType<Config> = {
     mqtt: mqttSchema,
     homeassistant: homeAssistantSchema,
     http: httpSchema,
+    ftp: ftpSchema,
     retention: retentionSchema,
     log: logSchema,
   },

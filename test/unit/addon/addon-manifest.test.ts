@@ -11,7 +11,8 @@ const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const readYaml = (file: string) => parse(readFileSync(path.join(root, file), 'utf8')) as Record<string, unknown>;
 const manifest = readYaml('ha-addon/config.yaml');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
-const addonSchema = manifest.schema as Record<string, string>;
+/** An option's type: `str?`, `int(0,10)`… or, for a list of records, one record of field types. */
+const addonSchema = manifest.schema as Record<string, string | Record<string, string>[]>;
 const addonDefaults = manifest.options as Record<string, unknown>;
 const leaves = new Map(schemaLeaves().map((leaf) => [leaf.key, leaf.schema]));
 
@@ -69,6 +70,22 @@ function incompatibility(type: AddonType, leaf: SchemaNode): string | undefined 
   }
 }
 
+/** Why a list-of-records option cannot carry a JSON Schema array of objects, field by field. */
+function listIncompatibility(fields: Record<string, string>, leaf: SchemaNode): string | undefined {
+  const item = leaf.items;
+  if (leaf.type !== 'array' || item?.type !== 'object') return `a list of records for a ${leaf.type}`;
+  const problems: string[] = [];
+  for (const [field, spec] of Object.entries(fields)) {
+    const property = item.properties?.[field];
+    const type = parseAddonType(spec);
+    const why = property === undefined ? 'not a field of the schema' : incompatibility(type, property);
+    if (why !== undefined) problems.push(`${field}: ${why}`);
+    const required = (item as { required?: string[] }).required?.includes(field) ?? false;
+    if (required && type.optional) problems.push(`${field}: optional in the add-on, required by the schema`);
+  }
+  return problems.length === 0 ? undefined : problems.join('; ');
+}
+
 describe('ha-addon/config.yaml', () => {
   it('carries every key the Supervisor requires, and the ones HSI relies on', () => {
     expect(manifest).toMatchObject({
@@ -89,8 +106,18 @@ describe('ha-addon/config.yaml', () => {
         { type: 'media', read_only: false },
         { type: 'addon_config', read_only: false },
       ],
-      ports: { '8099/tcp': null },
     });
+    // The API port is optional; the FTP ports map to the same numbers, which the receiver's fixed settings use.
+    const passive = Array.from({ length: 5 }, (_, i) => 30000 + i);
+    expect(manifest.ports).toStrictEqual({
+      '8099/tcp': null,
+      [`${ADDON_FIXED_SETTINGS['ftp.port']}/tcp`]: ADDON_FIXED_SETTINGS['ftp.port'],
+      ...Object.fromEntries(passive.map((port) => [`${port}/tcp`, port])),
+    });
+    expect([ADDON_FIXED_SETTINGS['ftp.passive_min_port'], ADDON_FIXED_SETTINGS['ftp.passive_max_port']]).toStrictEqual([
+      passive[0],
+      passive.at(-1),
+    ]);
     expect(manifest.homeassistant_api).toBeUndefined();
     expect(manifest.backup_exclude).toStrictEqual(['thumbnails', 'thumbnails/**']);
   });
@@ -104,7 +131,9 @@ describe('ha-addon/config.yaml', () => {
       const why =
         leaf === undefined
           ? `maps to ${key}, which is not a configuration key`
-          : incompatibility(parseAddonType(spec), leaf);
+          : typeof spec === 'string'
+            ? incompatibility(parseAddonType(spec), leaf)
+            : listIncompatibility(spec[0] ?? {}, leaf);
       if (why !== undefined) problems.push(`${option}: ${why}`);
     }
     expect(problems).toStrictEqual([]);
@@ -112,8 +141,9 @@ describe('ha-addon/config.yaml', () => {
 
   it('gives defaults only to required options, and each default is the configuration default', () => {
     for (const [option, spec] of Object.entries(addonSchema)) {
-      const type = parseAddonType(spec);
-      expect(option in addonDefaults, `${option} (${spec})`).toBe(!type.optional);
+      // A list of records is never optional in the panel: its default is the empty list.
+      const optional = typeof spec === 'string' && parseAddonType(spec).optional;
+      expect(option in addonDefaults, option).toBe(!optional);
     }
     for (const [option, value] of Object.entries(addonDefaults)) {
       const leaf = leaves.get(ADDON_OPTION_KEYS[option] ?? '');

@@ -73,6 +73,7 @@ describe('addonOptionsToConfig', () => {
       analysis: { url: 'http://192.168.1.20:11434', model: 'qwen2.5:7b-instruct', provider: 'openai' },
       homeassistant: { alarm_code: '1234' },
       site: { timezone: 'Europe/Berlin' },
+      ftp: { host: '0.0.0.0', port: 2121, passive_min_port: 30000, passive_max_port: 30004 },
     });
     expect(mapped.origins.get('analysis.provider')).toBe('add-on option llm_url');
     expect(mapped.origins.get('retention.events_days')).toBe('add-on option retention_events_days');
@@ -97,6 +98,23 @@ describe('loadConfig with the add-on options file', () => {
     expect(config.http).toStrictEqual({ enabled: true, host: '0.0.0.0', port: 8099, api_key: '', ingress: true });
     expect(config.analysis.provider).toBe('rules');
     expect(config.mqtt.url).toBe('');
+  });
+
+  it('turns on the FTP receiver with per-camera logins from the panel', () => {
+    const users = [
+      { username: 'frontdoor', password: 'door-s3cret', camera: 'Front Door' },
+      { username: 'garage', password: 'garage-s3cret' },
+    ];
+    const { config } = load({ ...FRESH, ftp_enabled: true, ftp_passive_url: '192.168.1.10', ftp_users: users });
+    expect(config.ftp).toStrictEqual({
+      enabled: true,
+      host: '0.0.0.0',
+      port: 2121,
+      passive_url: '192.168.1.10',
+      passive_min_port: 30000,
+      passive_max_port: 30004,
+      users,
+    });
   });
 
   it('sets every option, and the environment (from the entry script) still wins', () => {

@@ -1,0 +1,121 @@
+import type { JSONSchemaType } from 'ajv';
+
+/**
+ * The optional embedded FTP receiver: cameras that can only upload by FTP log in with their own credentials and
+ * land in `<media_root>/<camera folder>`, where the normal watcher picks the files up.
+ */
+
+export interface FtpUserConfig {
+  username: string;
+  password: string;
+  /** Folder under `media_root` the user uploads into; '' (or absent) = the username. */
+  camera?: string | null;
+}
+
+export interface FtpConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  passive_url: string;
+  passive_min_port: number;
+  passive_max_port: number;
+  users: FtpUserConfig[];
+}
+
+const passivePort = (title: string, description: string, def: number) => ({
+  type: 'integer' as const,
+  title,
+  description,
+  minimum: 1,
+  maximum: 65535,
+  default: def,
+});
+
+export const ftpSchema: JSONSchemaType<FtpConfig> = {
+  type: 'object',
+  title: 'FTP receiver',
+  description:
+    'An FTP server for cameras that upload pictures by FTP: each user is confined to its camera folder under ' +
+    '`media_root`, may upload and create folders, but never delete, overwrite a picture or leave its folder.',
+  additionalProperties: false,
+  required: ['enabled', 'host', 'port', 'passive_url', 'passive_min_port', 'passive_max_port', 'users'],
+  properties: {
+    enabled: {
+      type: 'boolean',
+      title: 'Enabled',
+      description: 'Start the FTP receiver (needs at least one user).',
+      default: false,
+    },
+    host: {
+      type: 'string',
+      title: 'Listen address',
+      description: '`0.0.0.0` accepts cameras from the network; `127.0.0.1` only this machine.',
+      minLength: 1,
+      default: '0.0.0.0',
+    },
+    port: {
+      type: 'integer',
+      title: 'Port',
+      description: 'TCP port of the FTP control connection (0 picks a free one, logged at start).',
+      minimum: 0,
+      maximum: 65535,
+      default: 2121,
+    },
+    passive_url: {
+      type: 'string',
+      title: 'Passive address',
+      description:
+        "IPv4 address (or host name) sent to cameras for passive transfers ('' = the address the camera connected " +
+        "to). Set it to the host's LAN address when HSI runs in a container.",
+      pattern: '^$|^[A-Za-z0-9.-]+$',
+      'x-hint': "'' or an IPv4 address or host name",
+      default: '',
+    },
+    passive_min_port: passivePort('First passive port', 'Lowest port of the passive data range (publish it).', 30000),
+    passive_max_port: passivePort(
+      'Last passive port',
+      'Highest port of the passive data range; one port per upload in progress.',
+      30009,
+    ),
+    users: {
+      type: 'array',
+      title: 'Users',
+      description:
+        'One login per camera. `camera` is its folder under `media_root` (`Front Door` is camera `front_door`; ' +
+        "'' = the username). Passwords are never logged.",
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['username', 'password'],
+        properties: {
+          username: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 64,
+            pattern: '^[^.\\s/\\\\"\\p{Cc}][^\\s/\\\\"\\p{Cc}]*$',
+            'x-hint': 'a name without spaces, quotes or slashes, not starting with a dot',
+            description: 'Login name (also the camera folder when `camera` is empty).',
+          },
+          password: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 128,
+            pattern: '^[^\\s"\\p{Cc}]+$',
+            'x-hint': 'a password without spaces or double quotes',
+            description: 'Login password. Never logged.',
+          },
+          camera: {
+            type: 'string',
+            nullable: true,
+            maxLength: 255,
+            pattern: '^$|^[^./\\\\\\p{Cc}][^/\\\\\\p{Cc}]*$',
+            'x-hint': "'' or a folder name without / or \\, not starting with a dot",
+            default: '',
+            description: "Camera folder under `media_root` ('' = the username).",
+          },
+        },
+      },
+    },
+  },
+};

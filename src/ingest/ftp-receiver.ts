@@ -1,0 +1,252 @@
+import { lookup } from 'node:dns/promises';
+import type { EventEmitter } from 'node:events';
+import { mkdir, realpath } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { type FtpConnection, type FtpServerOptions, FtpSrv } from 'ftp-srv';
+import type { FtpConfig } from '../config/sections/ftp.js';
+import { cameraIdFromFolder } from '../domain/camera-id.js';
+import { AppError, errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { duplicateFtpUsernames, FTP_ALLOWED_COMMANDS, ftpUserFolder, matchFtpUser } from './ftp-access.js';
+import { ConfinedFileSystem } from './ftp-filesystem.js';
+import { ftpSrvLogger } from './ftp-log.js';
+import { FtpRefusal, type UploadStream } from './ftp-upload.js';
+
+/**
+ * The optional embedded FTP server (ftp-srv) for cameras that can only upload by FTP. Each configured user lands
+ * in its own camera folder under `media_root` and can do nothing there but upload, create folders and rename its
+ * files; the normal media watcher then ingests what arrives, exactly as for files copied there any other way.
+ */
+
+export interface FtpReceiver {
+  /** `ftp://host:port` (loopback for a wildcard host), with the real port. */
+  url: string;
+  port: number;
+  /** Cuts off uploads in progress (their partial files removed), disconnects clients and stops listening. */
+  close(): Promise<void>;
+}
+
+export interface FtpReceiverDeps {
+  mediaRoot: string;
+  /** Larger uploads are aborted with an FTP error (`ingest.max_file_mb` in bytes). */
+  maxFileBytes: number;
+  log: Logger;
+}
+
+/** ftp-srv installs handlers for these that call `process.exit`; shutdown belongs to main.ts, so they are removed. */
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+const MAX_LOGGED_USERNAME = 64;
+
+interface Peer {
+  remote: string;
+  local: string;
+}
+
+/** ftp-srv internals used here and missing from its type declarations. */
+interface ConnectionSockets {
+  commandSocket?: net.Socket;
+}
+
+function configError(message: string, cause?: unknown): AppError {
+  return new AppError('CONFIG_INVALID', message, { permanent: true, cause });
+}
+
+/** Refuses configurations that would give a server nobody can use safely. */
+export function checkFtpConfig(config: FtpConfig, mediaRoot: string): void {
+  if (config.users.length === 0) {
+    throw configError(
+      'ftp.users is empty: the FTP receiver needs at least one user (username, password, camera) to accept ' +
+        'uploads; add one or set ftp.enabled to false',
+    );
+  }
+  const duplicates = duplicateFtpUsernames(config.users);
+  if (duplicates.length > 0) {
+    throw configError(`ftp.users: username ${duplicates.map((d) => `'${d}'`).join(', ')} is configured twice`);
+  }
+  if (config.passive_min_port > config.passive_max_port) {
+    throw configError(
+      `ftp.passive_min_port (${config.passive_min_port}) is above ftp.passive_max_port (${config.passive_max_port})`,
+    );
+  }
+  const root = path.resolve(mediaRoot);
+  for (const user of config.users) {
+    const folder = ftpUserFolder(user);
+    if (path.dirname(path.resolve(root, folder)) !== root || folder.startsWith('.')) {
+      throw configError(`ftp.users: camera folder '${folder}' of '${user.username}' is not a folder name`);
+    }
+  }
+}
+
+/**
+ * Starts the receiver (callers start it only when `ftp.enabled`). Throws `CONFIG_INVALID` for a configuration
+ * nobody could use (no users, duplicate usernames, an inverted passive range) and for a port that cannot be
+ * bound, naming the setting to change.
+ */
+export async function startFtpReceiver(config: FtpConfig, deps: FtpReceiverDeps): Promise<FtpReceiver> {
+  checkFtpConfig(config, deps.mediaRoot);
+  const log = deps.log.child({ component: 'ftp' });
+  const uploads = new Set<UploadStream>();
+  const peers = new Map<string, Peer>();
+  const server = createServer(config, log, peers);
+  const events = server as unknown as EventEmitter;
+  const acceptLogin = loginHandler(config, deps, log, (upload) => {
+    uploads.add(upload);
+    upload.once('close', () => uploads.delete(upload));
+  });
+
+  server.on('login', ({ connection, username, password }, resolve, reject) => {
+    acceptLogin(connection, username, password).then(resolve, reject);
+  });
+  events.on('connect', ({ id, connection }: { id: string; connection: ConnectionSockets }) => {
+    const socket = connection.commandSocket;
+    peers.set(id, { remote: socket?.remoteAddress ?? '', local: socket?.localAddress ?? '' });
+  });
+  events.on('disconnect', ({ id }: { id: string }) => peers.delete(id));
+  server.on('client-error', ({ context, error }) =>
+    log.debug({ context, error: errorMessage(error) }, 'FTP client connection error'),
+  );
+
+  try {
+    await server.listen();
+  } catch (error) {
+    await server.close().catch(() => undefined);
+    throw listenError(config, error);
+  }
+  // Registered only now: a failed listen is reported once, by the AppError above.
+  events.on('server-error', ({ error }: { error: unknown }) => log.error({ err: error }, 'FTP server error'));
+  const address = (server as unknown as { server: net.Server }).server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  log.info(
+    { host: config.host, port, passive_ports: `${config.passive_min_port}-${config.passive_max_port}` },
+    `FTP receiver listening on ${config.host}:${port}`,
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    const pending = [...uploads];
+    for (const upload of pending) upload.destroy(new FtpRefusal('the FTP receiver is closing', 421));
+    await Promise.all(pending.map((upload) => upload.placed.catch(() => undefined)));
+    await server.close();
+    log.info('FTP receiver stopped');
+  };
+  return {
+    url: `ftp://${urlHost(connectHost(config.host))}:${port}`,
+    port,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}
+
+/** Checks a login in constant time and gives the user a file system confined to its camera folder. */
+function loginHandler(
+  config: FtpConfig,
+  deps: FtpReceiverDeps,
+  log: Logger,
+  onUpload: (upload: UploadStream) => void,
+): (connection: FtpConnection, username: string, password: string) => Promise<{ fs: ConfinedFileSystem }> {
+  return async (connection, username, password) => {
+    const remote = connection.ip;
+    const user = matchFtpUser(config.users, username, password);
+    if (user === undefined) {
+      log.warn(
+        { username: username.slice(0, MAX_LOGGED_USERNAME), remote_address: remote },
+        'FTP login refused: bad username or password',
+      );
+      throw new FtpRefusal('Login incorrect', 530);
+    }
+    const cameraFolder = ftpUserFolder(user);
+    const folder = path.join(deps.mediaRoot, cameraFolder);
+    let root: string;
+    try {
+      await mkdir(folder, { recursive: true });
+      root = await realpath(folder);
+    } catch (error) {
+      log.error({ err: error, folder }, 'FTP login: the camera folder cannot be created');
+      throw new FtpRefusal('camera folder unavailable', 530);
+    }
+    const cameraId = cameraIdFromFolder(cameraFolder);
+    log.debug({ username: user.username, camera_id: cameraId, remote_address: remote }, 'FTP login');
+    const fileLog = log.child({ camera_id: cameraId, remote_address: remote });
+    return {
+      fs: new ConfinedFileSystem(connection, {
+        root,
+        cameraFolder,
+        maxFileBytes: deps.maxFileBytes,
+        log: fileLog,
+        onUpload,
+      }),
+    };
+  };
+}
+
+function createServer(config: FtpConfig, log: Logger, peers: ReadonlyMap<string, Peer>): FtpSrv {
+  const before = SIGNALS.map((signal) => new Set(process.listeners(signal)));
+  const options: FtpServerOptions = {
+    url: `ftp://${urlHost(config.host)}:${config.port}`,
+    // ftp-srv calls a function with the client's address and waits for the address PASV announces.
+    pasv_url: ((clientIp: string) => passiveAddress(config, log, peers, clientIp)) as unknown as string,
+    pasv_min: config.passive_min_port,
+    pasv_max: config.passive_max_port,
+    anonymous: false,
+    whitelist: [...FTP_ALLOWED_COMMANDS],
+    greeting: 'HSI camera upload',
+    log: ftpSrvLogger(log),
+  };
+  const server = new FtpSrv(options);
+  SIGNALS.forEach((signal, index) => {
+    for (const listener of process.listeners(signal)) {
+      if (!before[index]?.has(listener)) process.off(signal, listener);
+    }
+  });
+  return server;
+}
+
+/** `ftp.passive_url` (resolved to IPv4), else the local address the client's control connection reached. */
+async function passiveAddress(
+  config: FtpConfig,
+  log: Logger,
+  peers: ReadonlyMap<string, Peer>,
+  clientIp: string,
+): Promise<string> {
+  if (config.passive_url !== '') {
+    if (net.isIPv4(config.passive_url)) return config.passive_url;
+    try {
+      return (await lookup(config.passive_url, { family: 4 })).address;
+    } catch (error) {
+      log.warn({ passive_url: config.passive_url, error: errorMessage(error) }, 'ftp.passive_url does not resolve');
+      throw new FtpRefusal('passive mode unavailable: ftp.passive_url does not resolve', 425);
+    }
+  }
+  const local = [...peers.values()].find((peer) => peer.remote === clientIp)?.local ?? '';
+  const ipv4 = local.startsWith('::ffff:') ? local.slice('::ffff:'.length) : local;
+  if (!net.isIPv4(ipv4)) throw new FtpRefusal('PASV needs an IPv4 address: use EPSV, or set ftp.passive_url', 425);
+  return ipv4;
+}
+
+function connectHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listenError(config: FtpConfig, error: unknown): AppError {
+  const { host, port } = config;
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    return configError(
+      `ftp.port ${port} on ${host} is in use: another FTP server (or another program) listens there; choose ` +
+        'another ftp.port',
+      error,
+    );
+  }
+  return configError(
+    `ftp: cannot listen on ${host}:${port} (${errorMessage(error)}); check ftp.host and ftp.port`,
+    error,
+  );
+}
