@@ -15,11 +15,20 @@ import type { DetectionResult, DetectorInfo, ObjectDetector } from './object-det
 
 export interface ThreadedDetectorOptions extends ThreadDetectorOptions {
   log: Logger;
+  /**
+   * An image not answered within this many ms means the thread is stuck (a hung native call): it is terminated, the
+   * images in flight fail as transient (the queue retries them) and the next image starts a new thread. Default
+   * 60000; generous, because a first CUDA run or a huge image can take seconds.
+   */
+  stuckAfterMs?: number;
 }
+
+const DEFAULT_STUCK_AFTER_MS = 60_000;
 
 interface Pending {
   resolve: (result: DetectionResult) => void;
   reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -72,8 +81,16 @@ export class ThreadedDetector implements ObjectDetector {
     }
     const worker = this.worker;
     const id = this.nextId++;
+    const stuckAfterMs = this.options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
     return new Promise<DetectionResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.options.log.error(
+          { stuck_after_ms: stuckAfterMs, in_flight: this.pending.size },
+          'detector thread stuck: restarting it',
+        );
+        void worker.terminate();
+      }, stuckAfterMs);
+      this.pending.set(id, { resolve, reject, timer });
       // Copied, not transferred: the caller keeps the bytes for thumbnails.
       worker.postMessage({ type: 'detect', id, image } satisfies ToThread);
     });
@@ -99,6 +116,7 @@ export class ThreadedDetector implements ObjectDetector {
       const waiter = this.pending.get(message.id);
       if (waiter === undefined) return;
       this.pending.delete(message.id);
+      clearTimeout(waiter.timer);
       if (message.type === 'result') waiter.resolve(message.result);
       else waiter.reject(deserializeError(message.error));
     });
@@ -107,7 +125,10 @@ export class ThreadedDetector implements ObjectDetector {
       if (this.worker === worker) this.worker = undefined;
       if (this.pending.size === 0) return;
       const error = new AppError('TRANSIENT', `detector thread exited (code ${code}) while detecting`);
-      for (const waiter of this.pending.values()) waiter.reject(error);
+      for (const waiter of this.pending.values()) {
+        clearTimeout(waiter.timer);
+        waiter.reject(error);
+      }
       this.pending.clear();
     });
   }
@@ -121,7 +142,7 @@ function forwardLog(log: Logger, line: string): void {
 
 /** Starts a thread and waits until its session is ready (or its error, rebuilt: MODEL_MISSING stays MODEL_MISSING). */
 function spawn(options: ThreadedDetectorOptions): Promise<{ worker: Worker; info: DetectorInfo }> {
-  const { log, ...data } = options;
+  const { log, stuckAfterMs: _stuckAfterMs, ...data } = options;
   const worker = startThread(data);
   return new Promise((resolve, reject) => {
     const onMessage = (message: FromThread) => {

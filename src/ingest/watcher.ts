@@ -117,6 +117,7 @@ export class MediaWatcher {
     watcher.on('change', (p, stats) => this.track(p, stats));
     watcher.on('unlink', (p) => this.forget(this.toPublic(p)));
     watcher.on('unlinkDir', (p) => this.forgetUnder(this.toPublic(p)));
+    watcher.on('addDir', (p) => this.sweepNewFolder(p));
     watcher.on('error', (error) => this.options.log.error({ err: error, root: this.root }, 'media watcher error'));
     await new Promise<void>((resolve) => {
       this.cancelStart = resolve;
@@ -150,6 +151,24 @@ export class MediaWatcher {
     return this.watchedRoot === this.root
       ? watchedPath
       : path.join(this.root, path.relative(this.watchedRoot, watchedPath));
+  }
+
+  /**
+   * A folder created after start (a new camera, a dated sub-folder): its files are tracked from a listing too, not
+   * only from chokidar's events. A camera or FTP server that creates a folder and writes into it at once can race
+   * the watch being set up on it (seen on a loaded machine), and the periodic sweep only re-queues known rows: a
+   * file missed here would wait for the next restart. Tracking a file twice is harmless (one stability window).
+   */
+  private sweepNewFolder(watchedDir: string): void {
+    if (this.stopped || isHiddenBelow(this.watchedRoot, watchedDir)) return;
+    void (async () => {
+      for await (const file of scanMediaFiles(watchedDir, { onError: () => undefined })) {
+        if (this.stopped) return;
+        if (!this.pending.has(this.toPublic(file))) this.track(file, undefined);
+      }
+    })().catch((error: unknown) =>
+      this.options.log.debug({ err: error, dir: watchedDir }, 'new folder listing failed; chokidar events remain'),
+    );
   }
 
   /** A file was added or written: (re)start its stability window. */

@@ -92,6 +92,25 @@ describe.skipIf(skip !== undefined)('ThreadedDetector', () => {
     expect(again.detections.some((d) => d.label === 'person')).toBe(true);
   });
 
+  it('restarts a thread that does not answer in time, failing its image as transient', async () => {
+    const log: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) log.push(JSON.parse(line));
+        done();
+      },
+    });
+    // 5 ms: no image is answered that fast, so every detect looks stuck.
+    const impatient = await ThreadedDetector.create(options({ log: createLogger('info', sink), stuckAfterMs: 5 }));
+    try {
+      const image = await readFile(fixtureImage('person_astronaut.png'));
+      await expect(impatient.detect(image)).rejects.toMatchObject({ code: 'TRANSIENT', permanent: false });
+      expect(log.some((l) => l.level === 50 && l.msg === 'detector thread stuck: restarting it')).toBe(true);
+    } finally {
+      await impatient.close();
+    }
+  });
+
   it('refuses a missing model at creation with MODEL_MISSING, as the in-thread detector does', async () => {
     const error = await ThreadedDetector.create(options({ modelPath: '/nonexistent/model.onnx' })).catch(
       (e: unknown) => e,

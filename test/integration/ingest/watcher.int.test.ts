@@ -129,6 +129,23 @@ describe.skipIf(skipAssets !== undefined)('MediaWatcher', () => {
     expect(fired.map((f) => f.path)).toStrictEqual([file]);
   });
 
+  it('reports every file of a burst written into new nested folders the moment they exist', async () => {
+    const { watcher, fired } = await startWatcher(root, 300);
+    stop = () => watcher.stop();
+    const expected: string[] = [];
+    for (const round of ['r1', 'r2', 'r3']) {
+      const dir = path.join(root, 'Burst Camera', round, 'snaps');
+      await mkdir(dir, { recursive: true });
+      for (let i = 0; i < 30; i++) {
+        const file = path.join(dir, `${i}.jpg`);
+        copyFileSync(JPEG, file);
+        expected.push(file);
+      }
+    }
+    await settle(fired, expected.length, 20_000, 1000);
+    expect(fired.map((f) => f.path).sort()).toStrictEqual(expected.sort());
+  });
+
   it('never fires for a file deleted before it is stable', async () => {
     const { watcher, fired } = await startWatcher(root, 500);
     stop = () => watcher.stop();
