@@ -27,7 +27,23 @@ export function actorOf(request: FastifyRequest, http: Pick<HttpConfig, 'ingress
   return fromIngress(request, http) ? 'api:ingress' : 'api';
 }
 
-/** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+/**
+ * WebSocket subprotocol carrying the key: browsers cannot set headers on a WebSocket, and a key in the URL would end
+ * up in proxy logs. The page offers `['hsi.v1', 'hsi-key.<base64url of the key>']`; the server selects `hsi.v1`.
+ */
+export const KEY_PROTOCOL_PREFIX = 'hsi-key.';
+
+function keyFromProtocols(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const offered = header.split(',').map((p) => p.trim());
+  const encoded = offered.find((p) => p.startsWith(KEY_PROTOCOL_PREFIX))?.slice(KEY_PROTOCOL_PREFIX.length);
+  return encoded === undefined || encoded === '' ? undefined : Buffer.from(encoded, 'base64url').toString('utf8');
+}
+
+/**
+ * The key a request presents: `Authorization: Bearer <key>`, `X-API-Key: <key>`, or (WebSocket upgrades from a
+ * browser) the `hsi-key.<base64url>` subprotocol.
+ */
 export function presentedKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string') {
@@ -35,7 +51,10 @@ export function presentedKey(request: FastifyRequest): string | undefined {
     if (match?.[1] !== undefined) return match[1];
   }
   const header = request.headers['x-api-key'];
-  return typeof header === 'string' && header !== '' ? header : undefined;
+  if (typeof header === 'string' && header !== '') return header;
+  return request.headers.upgrade === undefined
+    ? undefined
+    : keyFromProtocols(request.headers['sec-websocket-protocol']);
 }
 
 /** Constant-time comparison of the presented key with the configured one (both hashed to equal length first). */

@@ -62,6 +62,12 @@ export const UI_SCRIPT = `(() => {
     return new Date(iso).toLocaleDateString();
   }
 
+  function base64url(text) {
+    let binary = '';
+    for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+    return btoa(binary).split('+').join('-').split('/').join('_').replace(/=+$/, '');
+  }
+
   function readKey() {
     try {
       return localStorage.getItem(KEY_STORE) || state.key;
@@ -333,7 +339,9 @@ export const UI_SCRIPT = `(() => {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     let socket;
     try {
-      socket = new WebSocket(url.href);
+      // Browsers cannot send headers with a WebSocket: the key travels as a subprotocol (never in the URL).
+      const key = readKey();
+      socket = key ? new WebSocket(url.href, ['hsi.v1', 'hsi-key.' + base64url(key)]) : new WebSocket(url.href);
     } catch {
       return schedule();
     }

@@ -23,9 +23,9 @@ function nextMessages(socket: WebSocket, count: number): Promise<unknown[]> {
   });
 }
 
-function connect(url: string, headers: Record<string, string>): Promise<WebSocket> {
+function connect(url: string, headers: Record<string, string>, protocols?: string[]): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers });
+    const socket = new WebSocket(url, protocols, { headers });
     socket.once('open', () => resolve(socket));
     socket.once('error', reject);
   });
@@ -100,6 +100,12 @@ for (const engine of ENGINES) {
         expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         const wsUrl = `${server.url.replace('http', 'ws')}/ws/events`;
         await expect(connect(wsUrl, {})).rejects.toThrow('Unexpected server response: 401');
+        // A browser's way (the status page): the key as a subprotocol; the server picks the plain one.
+        const wrongKey = ['hsi.v1', `hsi-key.${Buffer.from('nope').toString('base64url')}`];
+        await expect(connect(wsUrl, {}, wrongKey)).rejects.toThrow('Unexpected server response: 401');
+        const browser = await connect(wsUrl, {}, ['hsi.v1', `hsi-key.${Buffer.from(KEY).toString('base64url')}`]);
+        expect(browser.protocol).toBe('hsi.v1');
+        browser.close();
         const socket = await connect(wsUrl, { authorization: `Bearer ${KEY}` });
         sockets.push(socket);
         const received = nextMessages(socket, 3);
