@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Logger } from '../lib/logger.js';
 import type { Database, Store } from './database.js';
 import { acquireDirLock } from './dir-lock.js';
+import { createPgliteDirIfMissing } from './pglite-initdb.js';
 
 export interface StoreOptions {
   /** postgres:// URL; empty for the embedded PGlite in `dataDir`. */
@@ -62,13 +63,14 @@ async function openPostgres({ url, poolSize, log }: StoreOptions): Promise<Store
   };
 }
 
-async function openPglite({ dataDir }: StoreOptions): Promise<Store> {
+async function openPglite({ dataDir, log }: StoreOptions): Promise<Store> {
   const dir = path.join(dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
   // PGlite is single-process: a second HSI on the same data_dir would corrupt it, so refuse clearly.
   const lock = acquireDirLock(dataDir, 'hsi.pid');
   let client: PGlite;
   try {
+    await createPgliteDirIfMissing(dir, log);
     client = await PGlite.create(dir, { parsers: { [INT8_OID]: toNumber } });
   } catch (error) {
     lock.release();
