@@ -104,7 +104,7 @@ describe('Dockerfile', () => {
       'docker/hsi.yaml ./config.yaml',
     ]);
     expect(inStage('runtime', 'USER')).toStrictEqual(['hsi']);
-    expect(inStage('runtime', 'EXPOSE')).toStrictEqual(['8099 1883']);
+    expect(inStage('runtime', 'EXPOSE')).toStrictEqual(['8099 1883 2121 30000-30009']);
     expect(inStage('runtime', 'ENTRYPOINT')).toStrictEqual(['["/usr/bin/tini", "--"]']);
     expect(inStage('runtime', 'CMD')).toStrictEqual(['["node", "dist/cli.js", "run"]']);
     expect(Object.values(pkg.bin)).toStrictEqual(['dist/cli.js']);
