@@ -11,7 +11,7 @@ import { serviceDown } from '../../support/services.js';
 import { engineUnavailable } from '../../support/stores.js';
 import { verifyExactlyOnce } from '../../support/verify.js';
 
-const BURST = 200;
+const BURST = 500;
 const assetsMissing = missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png'));
 const finished = (l: LogLine) =>
   (l.msg === 'file processed' || l.msg.startsWith('file rejected')) && typeof l.media_file_id === 'number';

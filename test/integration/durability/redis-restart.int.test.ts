@@ -11,7 +11,7 @@ import { HsiProcess, type LogLine } from '../../support/process.js';
 import { engineUnavailable } from '../../support/stores.js';
 import { verifyExactlyOnce } from '../../support/verify.js';
 
-const BURST = 150;
+const BURST = 500;
 const skip =
   missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png')) ??
   (await engineUnavailable('postgres'));
