@@ -122,10 +122,12 @@ export const detectorSchema: JSONSchemaType<DetectorConfig> = {
     concurrency: {
       type: 'integer',
       title: 'Concurrent detections',
-      description: 'Detection jobs run at once by this process (1 to 16).',
+      description:
+        'Detection jobs run at once by this process (1 to 16). 2 (default) lets the detector thread decode the next ' +
+        'image while the current one is inferred.',
       minimum: 1,
       maximum: 16,
-      default: 1,
+      default: 2,
     },
     threads: {
       type: 'integer',

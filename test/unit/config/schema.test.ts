@@ -120,7 +120,7 @@ describe('docs/CONFIGURATION.md', () => {
     expect(docs).toContain(
       '| `detector.confidence` | `HSI_DETECTOR_CONFIDENCE` | number (0–1) | `0.5` | **Minimum confidence.** ',
     );
-    expect(docs).toContain('| `detector.concurrency` | `HSI_DETECTOR_CONCURRENCY` | integer (1–16) | `1` |');
+    expect(docs).toContain('| `detector.concurrency` | `HSI_DETECTOR_CONCURRENCY` | integer (1–16) | `2` |');
     expect(docs).toContain('| one of `yolox`, `picodet`, `yolo` | `yolox` |');
     expect(docs).toContain('| map of string → number (0–1) | `{}` |');
     expect(docs).toContain('| list of string | `person,car,truck,bus,bicycle,motorcycle,dog,cat,bird` |');
