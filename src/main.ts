@@ -141,7 +141,10 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
       });
       stack.push('http api', () => api.close());
     }
-    if (detector !== undefined) startDetectionWorker(config, { ...parts, detector });
+    if (detector !== undefined) {
+      const worker = startDetectionWorker(config, { ...parts, detector });
+      stack.push('thumbnail backlog', () => worker.stop());
+    }
     const started = roles.has('ingest') ? startIngest(config, parts, stack) : undefined;
     if (roles.has('ingest') && config.ftp.enabled) {
       // Cameras that can only upload by FTP write into media_root through it; the watcher ingests their files.

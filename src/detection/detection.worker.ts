@@ -16,6 +16,7 @@ import { claimForProcessing, markDoneIfPending, markError } from '../storage/med
 import type { DetectionRow, NewDetection } from '../storage/tables/detection.table.js';
 import type { MediaFileRow } from '../storage/tables/media-file.table.js';
 import type { ObjectDetector } from './object-detector.js';
+import type { ThumbnailTask } from './thumbnail-backlog.js';
 
 export interface DetectionWorkerDeps {
   db: Db;
@@ -28,6 +29,11 @@ export interface DetectionWorkerDeps {
   /** Where per-detection crops go; undefined disables thumbnails. */
   thumbnailsDir: string | undefined;
   writeThumbnails: (image: Buffer, boxes: RawDetection[], dir: string, baseName: string) => Promise<string[]>;
+  /**
+   * When set, the crops of a still image are written after its detections are committed (a ThumbnailBacklog, when
+   * the detector is idle) instead of before; clips keep writing theirs inline (their frames exist only in memory).
+   */
+  deferThumbnails?: (task: ThumbnailTask) => void;
   extractFrames: (file: string) => Promise<Buffer[]>;
   /** True when the camera's last_seen_at should be written now (the wiring throttles it per camera). */
   cameraSeen: (cameraId: string, at: Date) => boolean;
@@ -73,7 +79,8 @@ async function processFile(
   // Detection switched off for the camera: the upload is still recorded, done with no detections.
   const frames = detectionEnabled ? await detectFrames(deps, row) : [];
   const records = frames.flatMap((frame) => frame.kept.map((d) => ({ frame, d })));
-  const thumbnails = await thumbnailsFor(deps, row, frames, log);
+  const defer = deps.deferThumbnails !== undefined && row.media_type !== 'video';
+  const thumbnails = defer ? [] : await thumbnailsFor(deps, row, frames, log);
   const zones = records.length === 0 ? [] : await deps.zonesFor(row.camera_id);
   const now = new Date(deps.clock.now());
   const values: NewDetection[] = records.map(({ frame, d }, i) => ({
@@ -107,6 +114,19 @@ async function processFile(
   });
   if (inserted === undefined) return;
   announce(deps, job, row, frames, inserted);
+  if (defer && deps.thumbnailsDir !== undefined && inserted.length > 0) {
+    deps.deferThumbnails?.({
+      cameraId: row.camera_id,
+      file: path.join(deps.mediaRoot, row.path),
+      dir: path.join(deps.thumbnailsDir, row.camera_id),
+      // The first detection id makes the names unique to this run of the file (a reprocess gets new ones).
+      baseName: `${row.id}_${inserted[0]?.id}`,
+      detections: inserted.map((d) => ({
+        id: d.id,
+        box: { x: d.bbox_x, y: d.bbox_y, width: d.bbox_width, height: d.bbox_height },
+      })),
+    });
+  }
   log.debug({ detections: inserted.length }, 'file processed');
 }
 

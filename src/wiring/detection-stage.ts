@@ -7,6 +7,7 @@ import type { ObjectDetector } from '../detection/object-detector.js';
 import { OnnxObjectDetector } from '../detection/onnx-detector.js';
 import { ThreadedDetector } from '../detection/threaded-detector.js';
 import { writeThumbnails } from '../detection/thumbnail.js';
+import { ThumbnailBacklog } from '../detection/thumbnail-backlog.js';
 import type { BusEvents } from '../domain/events.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { type ReconcileDeps, reconcile, requeuePending, retryFailedIngests } from '../ingest/reconcile.js';
@@ -57,30 +58,50 @@ export interface DetectionStageParts {
   clock: Clock;
 }
 
-/** The detection worker on the queue. */
-export function startDetectionWorker(config: Config, parts: DetectionStageParts): void {
+/**
+ * The detection worker on the queue, and the backlog that writes thumbnails while it is idle. Returns what stops the
+ * backlog.
+ */
+export function startDetectionWorker(config: Config, parts: DetectionStageParts): { stop(): Promise<void> } {
   const { db, detector, queue, bus, log, clock } = parts;
+  const activity = { running: 0, lastStart: 0 };
+  // Idle: no detection running and none started for a moment (the queue hands the next job over at once).
+  const idle = () => activity.running === 0 && clock.now() - activity.lastStart > 300;
+  const backlog = config.detector.thumbnails
+    ? new ThumbnailBacklog({ db, log, clock, write: writeThumbnails, idle })
+    : undefined;
+  const handler = createDetectionHandler({
+    db,
+    detector,
+    bus,
+    log,
+    clock,
+    mediaRoot: config.media_root,
+    filter: {
+      classes: config.detector.classes,
+      confidence: config.detector.confidence,
+      perClass: config.detector.class_confidence,
+    },
+    thumbnailsDir: config.detector.thumbnails ? path.join(config.data_dir, 'thumbnails') : undefined,
+    writeThumbnails,
+    deferThumbnails: backlog === undefined ? undefined : (task) => backlog.add(task),
+    extractFrames: clipFrameExtractor(config),
+    zonesFor: cachedZones(db, clock),
+    cameraSeen: lastSeenThrottle(clock),
+  });
   queue.process(
-    createDetectionHandler({
-      db,
-      detector,
-      bus,
-      log,
-      clock,
-      mediaRoot: config.media_root,
-      filter: {
-        classes: config.detector.classes,
-        confidence: config.detector.confidence,
-        perClass: config.detector.class_confidence,
-      },
-      thumbnailsDir: config.detector.thumbnails ? path.join(config.data_dir, 'thumbnails') : undefined,
-      writeThumbnails,
-      extractFrames: clipFrameExtractor(config),
-      zonesFor: cachedZones(db, clock),
-      cameraSeen: lastSeenThrottle(clock),
-    }),
+    async (job, ctx) => {
+      activity.running += 1;
+      activity.lastStart = clock.now();
+      try {
+        await handler(job, ctx);
+      } finally {
+        activity.running -= 1;
+      }
+    },
     { concurrency: config.detector.concurrency },
   );
+  return { stop: async () => backlog?.stop() };
 }
 
 /** last_seen_at is written at most every 10 s per camera (it drives a 1 h offline timeout): one write less per file. */

@@ -73,7 +73,8 @@ for (const backends of BACKENDS) {
         file: 'Front Door/person_astronaut.png',
         media_file_id: row.media_file_id,
         frame_index: null,
-        thumbnail: row.thumbnail_path,
+        // Published with the commit; the crop is written later, when the detector is idle.
+        thumbnail: null,
         detected_at: row.detected_at.toISOString(),
       });
       expect(detection.confidence).toBeGreaterThanOrEqual(0.9);

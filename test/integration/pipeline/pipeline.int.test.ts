@@ -58,8 +58,16 @@ for (const backends of BACKENDS) {
       expect(person.bbox_x + person.bbox_width).toBeGreaterThan(256);
       expect(person.bbox_width * person.bbox_height).toBeGreaterThan(0.3 * 512 * 512);
       expect(person.bbox_x + person.bbox_width).toBeLessThanOrEqual(512);
-      expect(person.thumbnail_path).toMatch(/\.jpg$/);
-      expect(readFileSync(person.thumbnail_path!).subarray(0, 2)).toStrictEqual(Buffer.from([0xff, 0xd8]));
+      // The crop is written once the detector is idle, after the commit, and recorded on the row.
+      const thumbnail = await waitFor(
+        async () =>
+          (await listDetections(t.hsi.store.db, { mediaFileId: row.id })).find((d) => d.id === person.id)
+            ?.thumbnail_path ?? undefined,
+        10_000,
+        'the thumbnail',
+      );
+      expect(thumbnail).toMatch(/\.jpg$/);
+      expect(readFileSync(thumbnail).subarray(0, 2)).toStrictEqual(Buffer.from([0xff, 0xd8]));
     });
 
     it('turns the confident person into a fast-path security event at once, scored by the rules', async () => {
