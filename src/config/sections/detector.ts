@@ -148,7 +148,9 @@ export const detectorSchema: JSONSchemaType<DetectorConfig> = {
     thumbnails: {
       type: 'boolean',
       title: 'Save thumbnails',
-      description: 'Save a JPEG crop of each kept detection under `<data_dir>/thumbnails`.',
+      description:
+        'Save a JPEG crop of each kept detection under `<data_dir>/thumbnails`, written when the detector is idle ' +
+        '(after the detections are committed and published).',
       default: true,
     },
   },
