@@ -5,7 +5,7 @@ import ort from 'onnxruntime-node';
 import { loadConfig } from '../src/config/load.js';
 import { INPUT_SPECS, preprocess } from '../src/detection/preprocess.js';
 import { createLogger } from '../src/lib/logger.js';
-import { startHsi } from '../src/main.js';
+import { type Hsi, startHsi } from '../src/main.js';
 import { HsiProcess } from '../test/support/process.js';
 import { type Figure, makeImages, percentile, round, tempDir } from './support.js';
 
@@ -32,7 +32,8 @@ async function bareLoop(modelPath: string, files: string[], maxPixels: number): 
   return files.length / seconds;
 }
 
-function startBenchHsi(env: Record<string, string>, root: string) {
+/** An in-process HSI for a bench, on its own data and media folders under `root`, ports picked freely. */
+export function startBenchHsi(env: Record<string, string>, root: string) {
   const { config } = loadConfig({
     env: {
       ...env,
@@ -56,7 +57,18 @@ async function pipelineThroughput(
   const { config, start } = startBenchHsi(env, root);
   const hsi = await start();
   await hsi.reconciled;
-  const camera = path.join(config.media_root, 'Bench');
+  const seconds = await burst(hsi, config.media_root, files);
+  await hsi.stop();
+  rmSync(root, { recursive: true, force: true });
+  return { perSecond: files.length / seconds, config };
+}
+
+/**
+ * Copies `files` into a camera folder and hands them all to ingest at once (as the watcher does with a burst of
+ * stable files); resolves with the seconds until the last one is processed or rejected.
+ */
+export async function burst(hsi: Hsi, mediaRoot: string, files: string[]): Promise<number> {
+  const camera = path.join(mediaRoot, 'Bench');
   mkdirSync(camera, { recursive: true });
   const copies = files.map((f) => {
     const target = path.join(camera, path.basename(f));
@@ -73,13 +85,9 @@ async function pipelineThroughput(
     hsi.bus.on('media.rejected', count);
   });
   const startAt = performance.now();
-  // A burst: the watcher hands every stable file to ingest without waiting for the previous one.
   await Promise.all(copies.map((file) => hsi.ingest!.ingest(file)));
   await finished;
-  const seconds = (performance.now() - startAt) / 1000;
-  await hsi.stop();
-  rmSync(root, { recursive: true, force: true });
-  return { perSecond: copies.length / seconds, config };
+  return (performance.now() - startAt) / 1000;
 }
 
 interface UploadLatency {
@@ -123,7 +131,10 @@ async function uploadLatencies(env: Record<string, string>, files: string[]): Pr
         });
       },
     );
-    copyFileSync(file, path.join(camera, path.basename(file)));
+    // A trailing byte makes new content (the throughput phase may have stored these very files already).
+    const target = path.join(camera, path.basename(file));
+    copyFileSync(file, target);
+    appendFileSync(target, Buffer.from('latency'));
     const done = await processed;
     if (done.found) {
       const deadline = Date.now() + 2000;

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { createPostgresDatabase } from '../test/support/stores.js';
 import { runDetectionBench } from './detection.bench.js';
 import { runEventsBench } from './events.bench.js';
 import { runMqttBench } from './mqtt.bench.js';
@@ -15,9 +16,12 @@ const { values } = parseArgs({
   options: { quick: { type: 'boolean' }, services: { type: 'boolean' } },
 });
 const quick = values.quick === true;
+// A database of its own for this run: files of an earlier run would be duplicates, never processed again.
+const database =
+  values.services && process.env.HSI_BENCH_DATABASE_URL === undefined ? await createPostgresDatabase() : undefined;
 const env: Record<string, string> = values.services
   ? {
-      HSI_DATABASE_URL: process.env.HSI_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      HSI_DATABASE_URL: process.env.HSI_BENCH_DATABASE_URL ?? database?.url ?? '',
       HSI_REDIS_URL: process.env.HSI_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
       HSI_REDIS_PREFIX: `hsi-bench-${process.pid}`,
     }
@@ -42,3 +46,4 @@ figures.push(
   })),
 );
 printTable(figures);
+await database?.drop();

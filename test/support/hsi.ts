@@ -9,10 +9,17 @@ import { type Hsi, type StartOptions, startHsi } from '../../src/main.js';
 import type { Db } from '../../src/storage/database.js';
 import type { MediaFileRow } from '../../src/storage/tables/media-file.table.js';
 import { services } from './env.js';
-import { createPostgresDatabase } from './stores.js';
+import { serviceDown } from './services.js';
+import { createPostgresDatabase, engineUnavailable } from './stores.js';
 
 export type Backends = 'postgres+redis' | 'pglite+memory';
 export const BACKENDS: readonly Backends[] = ['postgres+redis', 'pglite+memory'];
+
+/** Why a backend set cannot be tested here (PostgreSQL or Redis down), or undefined; the embedded set always can. */
+export async function backendsUnavailable(backends: Backends): Promise<string | undefined> {
+  if (backends === 'pglite+memory') return undefined;
+  return (await engineUnavailable('postgres')) ?? (await serviceDown('Redis', services.redisUrl, 6379));
+}
 
 export interface TestHsi {
   hsi: Hsi;

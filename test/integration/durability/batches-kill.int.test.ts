@@ -4,23 +4,17 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { openStore } from '../../../src/storage/connect.js';
-import { fixtureImage, missingAsset, modelPath, services } from '../../support/env.js';
-import { BACKENDS, testEnvironment } from '../../support/hsi.js';
+import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
+import { BACKENDS, backendsUnavailable, testEnvironment } from '../../support/hsi.js';
 import { writeDistinctImages } from '../../support/images.js';
 import { HsiProcess, type LogLine } from '../../support/process.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 
 const PER_CAMERA = 20;
 const assetsMissing = missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('dog_bicycle_car.jpg'));
 const processedLine = (l: LogLine) => l.msg === 'file processed' && typeof l.media_file_id === 'number';
 
 for (const backends of BACKENDS) {
-  const skip =
-    assetsMissing ??
-    (backends === 'postgres+redis'
-      ? ((await engineUnavailable('postgres')) ?? (await serviceDown('Redis', services.redisUrl, 6379)))
-      : undefined);
+  const skip = assetsMissing ?? (await backendsUnavailable(backends));
   if (skip) console.warn(`skipping batches kill test on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`kill -9 with batches open on ${backends}`, () => {

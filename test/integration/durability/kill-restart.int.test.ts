@@ -3,12 +3,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { openStore } from '../../../src/storage/connect.js';
-import { fixtureImage, missingAsset, modelPath, services } from '../../support/env.js';
-import { BACKENDS, testEnvironment } from '../../support/hsi.js';
+import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
+import { BACKENDS, backendsUnavailable, testEnvironment } from '../../support/hsi.js';
 import { writeDistinctImages } from '../../support/images.js';
 import { HsiProcess, type LogLine } from '../../support/process.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 import { verifyExactlyOnce } from '../../support/verify.js';
 
 const BURST = 500;
@@ -17,11 +15,7 @@ const finished = (l: LogLine) =>
   (l.msg === 'file processed' || l.msg.startsWith('file rejected')) && typeof l.media_file_id === 'number';
 
 for (const backends of BACKENDS) {
-  const skip =
-    assetsMissing ??
-    (backends === 'postgres+redis'
-      ? ((await engineUnavailable('postgres')) ?? (await serviceDown('Redis', services.redisUrl, 6379)))
-      : undefined);
+  const skip = assetsMissing ?? (await backendsUnavailable(backends));
   if (skip) console.warn(`skipping kill -9 test on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`kill -9 during a burst on ${backends}`, () => {

@@ -2,12 +2,10 @@ import { rmSync } from 'node:fs';
 import { Client } from 'basic-ftp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hsi } from '../../../src/main.js';
-import { fixtureImage, missingAsset, modelPath, services } from '../../support/env.js';
+import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { startHsiFrom } from '../../support/home-assistant.js';
-import { BACKENDS, testEnvironment, waitForMedia } from '../../support/hsi.js';
+import { BACKENDS, backendsUnavailable, testEnvironment, waitForMedia } from '../../support/hsi.js';
 import { freePortRange } from '../../support/ports.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 
 /**
  * A camera that can only upload by FTP: it logs in to HSI's FTP receiver, uploads into a dated folder, and the
@@ -17,11 +15,7 @@ import { engineUnavailable } from '../../support/stores.js';
 const assetsMissing = missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png'));
 
 for (const backends of BACKENDS) {
-  const skip =
-    assetsMissing ??
-    (backends === 'postgres+redis'
-      ? ((await engineUnavailable('postgres')) ?? (await serviceDown('Redis', services.redisUrl, 6379)))
-      : undefined);
+  const skip = assetsMissing ?? (await backendsUnavailable(backends));
   if (skip) console.warn(`skipping FTP upload pipeline test on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`FTP upload through the pipeline on ${backends}`, () => {

@@ -2,10 +2,16 @@ import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, writeSync }
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDetections } from '../../../src/storage/detection.repository.js';
-import { fixtureImage, missingAsset, modelPath, services } from '../../support/env.js';
-import { BACKENDS, startTestHsi, type TestHsi, waitFor, waitForMedia, waitForRejection } from '../../support/hsi.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
+import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
+import {
+  BACKENDS,
+  backendsUnavailable,
+  startTestHsi,
+  type TestHsi,
+  waitFor,
+  waitForMedia,
+  waitForRejection,
+} from '../../support/hsi.js';
 
 const assetsMissing = missingAsset(
   modelPath('yolox_nano.onnx'),
@@ -15,11 +21,7 @@ const assetsMissing = missingAsset(
 );
 
 for (const backends of BACKENDS) {
-  const skip =
-    assetsMissing ??
-    (backends === 'postgres+redis'
-      ? ((await engineUnavailable('postgres')) ?? (await serviceDown('Redis', services.redisUrl, 6379)))
-      : undefined);
+  const skip = assetsMissing ?? (await backendsUnavailable(backends));
   if (skip) console.warn(`skipping pipeline tests on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`upload to detections on ${backends}`, () => {
