@@ -1,12 +1,14 @@
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createPostgresDatabase } from '../test/support/stores.js';
 import { runDetectionBench } from './detection.bench.js';
 import { runEventsBench } from './events.bench.js';
 import { runMqttBench } from './mqtt.bench.js';
+import { runScaleBench } from './scale.bench.js';
 import { runStartupBench } from './startup.bench.js';
 import { runStorageBench } from './storage.bench.js';
-import { type Figure, printTable } from './support.js';
+import { type Figure, makeImages, printTable, tempDir } from './support.js';
 
 /**
  * `npm run bench [-- --quick] [-- --services]`: prints every figure with its target and the ratio against a baseline
@@ -33,7 +35,7 @@ console.log(
 );
 const figures: Figure[] = [];
 figures.push(...(await runStartupBench(quick ? 1 : 3)));
-figures.push(...(await runDetectionBench({ images: quick ? 60 : 200, rssImages: quick ? 300 : 2000, env })));
+figures.push(...(await runDetectionBench({ images: quick ? 60 : 200, rssImages: quick ? 300 : 10_000, env })));
 figures.push(...(await runEventsBench({ env, fastPath: quick ? 10 : 30, batches: quick ? 100 : 500 })));
 figures.push(...(await runMqttBench(env)));
 // The storage figure is about PostgreSQL (the production store); PGlite is measured for comparison.
@@ -45,5 +47,9 @@ figures.push(
     return [];
   })),
 );
+// Scale-out needs PostgreSQL + Redis whatever the run's backends (a split role set refuses the embedded ones).
+const scaleImages = tempDir('hsi-bench-scale-');
+figures.push(...(await runScaleBench(await makeImages(scaleImages, quick ? 60 : 200))));
+rmSync(scaleImages, { recursive: true, force: true });
 printTable(figures);
 await database?.drop();

@@ -9,7 +9,7 @@ import { importCommand, reprocessCommand, retentionCommand } from './ops/cli-ops
 import { createDbLogStream } from './ops/db-log-stream.js';
 import { defaultDoctorDeps, runDoctor } from './ops/doctor.js';
 import { listDeadLetters, requeueDeadLetters, showStatus } from './ops/media-commands.js';
-import { openStore } from './storage/connect.js';
+import { openStore, storeOptionsFrom } from './storage/connect.js';
 import { migrate } from './storage/migrate.js';
 import { parseRoles, type Role } from './wiring/roles.js';
 
@@ -98,7 +98,7 @@ async function withStore(
   log: Logger,
   fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<void>,
 ): Promise<number> {
-  const store = await openStore({ url: config.database.url, dataDir: config.data_dir, poolSize: 2, log });
+  const store = await openStore(storeOptionsFrom(config, log, 2));
   try {
     await migrate(store, log);
     await fn(store);

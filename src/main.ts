@@ -20,7 +20,7 @@ import { startGpuSampler } from './ops/gpu-stats.js';
 import { startRetentionSchedule } from './ops/retention.js';
 import { type AnalysisJob, type DetectionJob, type JobQueue, QUEUE_NAMES } from './queue/contracts.js';
 import { createQueueFactory } from './queue/factory.js';
-import { openStore } from './storage/connect.js';
+import { openStore, storeOptionsFrom } from './storage/connect.js';
 import type { Store } from './storage/database.js';
 import { migrate } from './storage/migrate.js';
 import { clipFrameExtractor, createDetector, startDetectionWorker, startIngest } from './wiring/detection-stage.js';
@@ -69,12 +69,7 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
     mkdirSync(config.data_dir, { recursive: true });
     mkdirSync(config.media_root, { recursive: true });
     const llm = roles.has('analyze') ? createLlmClient(config, log) : undefined;
-    const store = await openStore({
-      url: config.database.url,
-      dataDir: config.data_dir,
-      poolSize: config.database.pool_size,
-      log,
-    });
+    const store = await openStore(storeOptionsFrom(config, log));
     stack.push('database', () => store.close());
     await migrate(store, log);
     await syncConfiguration(store.db, config, log);

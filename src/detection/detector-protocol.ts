@@ -1,6 +1,7 @@
 import { AppError, type ErrorCode } from '../lib/errors.js';
 import type { DetectionResult, DetectorInfo } from './object-detector.js';
 import type { OnnxDetectorOptions } from './onnx-detector.js';
+import type { PreparedImage } from './preprocess.js';
 
 /**
  * Messages between the detector thread and the main thread. Everything here crosses `postMessage` (structured
@@ -17,7 +18,8 @@ export interface SerializedError {
   permanent: boolean;
 }
 
-export type ToThread = { type: 'detect'; id: number; image: Uint8Array } | { type: 'close' };
+/** `detect` carries an image the main thread already decoded (`prepareImage`); its tensor buffer is transferred. */
+export type ToThread = { type: 'detect'; id: number; prepared: PreparedImage } | { type: 'close' };
 
 export type FromThread =
   | { type: 'ready'; info: DetectorInfo }

@@ -5,9 +5,10 @@ import { serializeError } from './detector-protocol.js';
 import { OnnxObjectDetector } from './onnx-detector.js';
 
 /**
- * The detector thread: owns the onnxruntime session, decodes and runs one image per `detect` message. onnxruntime-node
- * runs a session synchronously on the calling thread, so on the main thread every inference would stall ingest, the
- * database, MQTT and the API for its whole duration; here it only occupies this thread.
+ * The detector thread: owns the onnxruntime session and runs one image, decoded by the main thread, per `detect`
+ * message. onnxruntime-node runs a session synchronously on the calling thread, so on the main thread every
+ * inference would stall ingest, the database, MQTT and the API for its whole duration; here it only occupies this
+ * thread.
  */
 
 const port = parentPort;
@@ -36,12 +37,11 @@ port.on('message', (message: ToThread) => {
     })();
     return;
   }
-  const image = Buffer.from(message.image.buffer, message.image.byteOffset, message.image.byteLength);
   if (detector === undefined) {
     send({ type: 'error', id: message.id, error: { code: 'MODEL_INVALID', message: 'no detector', permanent: false } });
     return;
   }
-  detector.detect(image).then(
+  detector.infer(message.prepared).then(
     (result) => send({ type: 'result', id: message.id, result }),
     (error: unknown) => send({ type: 'error', id: message.id, error: serializeError(error) }),
   );

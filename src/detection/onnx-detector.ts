@@ -13,7 +13,7 @@ import type { DecodeOptions, OutputTensor } from './postprocess/common.js';
 import { decodePicodet } from './postprocess/picodet.js';
 import { decodeYolo } from './postprocess/yolo.js';
 import { decodeYolox } from './postprocess/yolox.js';
-import { INPUT_SPECS, type InputSpec, preprocess } from './preprocess.js';
+import { type PreparedImage, prepareImage } from './preprocess.js';
 
 export { chooseExecutionProvider, cudaProviderInstalled, type DeviceSetting } from './execution-provider.js';
 
@@ -48,7 +48,6 @@ export class OnnxObjectDetector implements ObjectDetector {
     readonly info: DetectorInfo,
     private readonly session: InferenceSession,
     private readonly io: ModelIo,
-    private readonly spec: InputSpec,
     private readonly decodeOptions: DecodeOptions,
     private readonly maxPixels: number,
   ) {}
@@ -78,7 +77,7 @@ export class OnnxObjectDetector implements ObjectDetector {
         { model: modelPath, model_type: modelType, provider, input: `${io.inputWidth}x${io.inputHeight}` },
         'detector ready',
       );
-      return new OnnxObjectDetector(info, session, io, INPUT_SPECS[modelType], decodeOptions, options.maxPixels);
+      return new OnnxObjectDetector(info, session, io, decodeOptions, options.maxPixels);
     } catch (error) {
       await session.release();
       throw error;
@@ -87,9 +86,13 @@ export class OnnxObjectDetector implements ObjectDetector {
 
   async detect(image: Buffer): Promise<DetectionResult> {
     if (this.closed) throw new AppError('INVALID_TRANSITION', 'detector is closed');
+    return this.infer(await prepareImage(image, this.info, this.maxPixels));
+  }
+
+  /** Runs the session on an image `prepareImage` made for this model, and decodes the boxes. */
+  async infer({ input, preprocessMs }: PreparedImage): Promise<DetectionResult> {
+    if (this.closed) throw new AppError('INVALID_TRANSITION', 'detector is closed');
     const { inputWidth, inputHeight } = this.info;
-    const t0 = performance.now();
-    const input = await preprocess(image, this.spec, inputWidth, inputHeight, this.maxPixels);
     const t1 = performance.now();
     const feeds = { [this.io.inputName]: new Tensor('float32', input.data, [1, 3, inputHeight, inputWidth]) };
     const outputs = await this.session.run(feeds);
@@ -100,7 +103,7 @@ export class OnnxObjectDetector implements ObjectDetector {
       detections,
       width: input.width,
       height: input.height,
-      timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 },
+      timings: { preprocessMs, inferenceMs: t2 - t1, postprocessMs: t3 - t2 },
     };
   }
 

@@ -1,7 +1,8 @@
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { AppError, errorMessage, permanentError } from '../lib/errors.js';
 import { type InputGeometry, letterboxGeometry, stretchGeometry } from './geometry.js';
-import type { ModelType } from './object-detector.js';
+import type { DetectorInfo, ModelType } from './object-detector.js';
+import { describeTruncation, isUninformative } from './truncation.js';
 
 /** How one model family wants its input: placement, channel order and per-channel (v - mean) / std. */
 export interface InputSpec {
@@ -47,7 +48,7 @@ export async function preprocess(
   maxPixels: number,
 ): Promise<PreprocessResult> {
   const decoder = sharp(image, { failOn: 'truncated', limitInputPixels: maxPixels });
-  const { width, height } = await orientedSize(decoder, maxPixels);
+  const { width, height } = await orientedSize(decoder, maxPixels, image);
   const geometry =
     spec.placement === 'stretch'
       ? stretchGeometry(width, height, inputWidth, inputHeight)
@@ -75,7 +76,7 @@ export async function preprocess(
   try {
     pixels = await pipeline.toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw decodeError(error, maxPixels);
+    throw decodeError(error, maxPixels, image);
   }
   const { info } = pixels;
   if (info.width !== inputWidth || info.height !== inputHeight || info.channels !== 3) {
@@ -88,12 +89,16 @@ export async function preprocess(
   return { data: toChw(pixels.data, inputWidth * inputHeight, spec), width, height, geometry };
 }
 
-async function orientedSize(decoder: Sharp, maxPixels: number): Promise<{ width: number; height: number }> {
+async function orientedSize(
+  decoder: Sharp,
+  maxPixels: number,
+  image: Buffer,
+): Promise<{ width: number; height: number }> {
   let metadata: Metadata;
   try {
     metadata = await decoder.metadata();
   } catch (error) {
-    throw decodeError(error, maxPixels);
+    throw decodeError(error, maxPixels, image);
   }
   const { width, height } = metadata.autoOrient ?? metadata;
   if (!width || !height) throw permanentError('MEDIA_CORRUPT', 'image has no dimensions: not a decodable image');
@@ -106,9 +111,15 @@ async function orientedSize(decoder: Sharp, maxPixels: number): Promise<{ width:
   return { width, height };
 }
 
-/** Maps a sharp failure to a permanent media error: bad input never gets better by retrying. */
-export function decodeError(error: unknown, maxPixels?: number): AppError {
-  const message = errorMessage(error);
+/**
+ * Maps a sharp failure to a permanent media error: bad input never gets better by retrying. With the `image`, a
+ * message libvips lost ("Unknown error", see truncation.ts) is replaced by what the bytes show.
+ */
+export function decodeError(error: unknown, maxPixels?: number, image?: Uint8Array): AppError {
+  let message = errorMessage(error);
+  if (image && isUninformative(message)) {
+    message = describeTruncation(image) ?? `${message || 'no message'} (the decoder gave no detail)`;
+  }
   if (/pixel limit/i.test(message)) {
     const limit = maxPixels === undefined ? 'the pixel limit' : `the limit of ${maxPixels} pixels`;
     return permanentError('MEDIA_TOO_LARGE', `image is over ${limit} (max_pixels): ${message}`, error);
@@ -132,4 +143,21 @@ export function toChw(rgb: Uint8Array, planeSize: number, spec: InputSpec): Floa
     out[p2 + i] = ((rgb[j + s2] as number) - m2) * k2;
   }
   return out;
+}
+
+/** An image decoded and laid out as a model's input tensor, with the time that took. */
+export interface PreparedImage {
+  input: PreprocessResult;
+  preprocessMs: number;
+}
+
+/**
+ * Decodes an image for the model `info` describes (sharp, EXIF orientation, letterbox or stretch). Separate from the
+ * session so the threaded detector can decode on the main thread while its thread runs the previous inference.
+ * Throws the permanent media errors of `preprocess` (corrupt, too large).
+ */
+export async function prepareImage(image: Buffer, info: DetectorInfo, maxPixels: number): Promise<PreparedImage> {
+  const t0 = performance.now();
+  const input = await preprocess(image, INPUT_SPECS[info.modelType], info.inputWidth, info.inputHeight, maxPixels);
+  return { input, preprocessMs: performance.now() - t0 };
 }

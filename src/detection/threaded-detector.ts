@@ -12,13 +12,14 @@ import {
   type ToThread,
 } from './detector-protocol.js';
 import type { DetectionResult, DetectorInfo, ObjectDetector } from './object-detector.js';
+import { prepareImage } from './preprocess.js';
 
 export interface ThreadedDetectorOptions extends ThreadDetectorOptions {
   log: Logger;
   /**
-   * An image not answered within this many ms means the thread is stuck (a hung native call): it is terminated, the
-   * images in flight fail as transient (the queue retries them) and the next image starts a new thread. Default
-   * 60000; generous, because a first CUDA run or a huge image can take seconds.
+   * An image not answered within this many ms means the thread is stuck (a hung native call): it is abandoned (see
+   * `abandon`), the images in flight fail as transient (the queue retries them) and the next image starts a new
+   * thread. Default 60000; generous, because a first CUDA run or a huge image can take seconds.
    */
   stuckAfterMs?: number;
 }
@@ -29,6 +30,8 @@ interface Pending {
   resolve: (result: DetectionResult) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+  /** The thread the image went to. */
+  worker: Worker;
 }
 
 /**
@@ -74,6 +77,10 @@ export class ThreadedDetector implements ObjectDetector {
 
   async detect(image: Buffer): Promise<DetectionResult> {
     if (this.closed) throw new AppError('INVALID_TRANSITION', 'detector is closed');
+    // Decoded here, on the main thread's libuv pool: in the thread it would wait behind the inference in progress
+    // (onnxruntime blocks that thread's event loop), and decoding and inference would never overlap.
+    const prepared = await prepareImage(image, this.info, this.options.maxPixels);
+    if (this.closed) throw new AppError('INVALID_TRANSITION', 'detector is closed');
     if (this.worker === undefined) {
       const { worker } = await spawn(this.options);
       this.worker = worker;
@@ -83,17 +90,37 @@ export class ThreadedDetector implements ObjectDetector {
     const id = this.nextId++;
     const stuckAfterMs = this.options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
     return new Promise<DetectionResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.options.log.error(
-          { stuck_after_ms: stuckAfterMs, in_flight: this.pending.size },
-          'detector thread stuck: restarting it',
-        );
-        void worker.terminate();
-      }, stuckAfterMs);
-      this.pending.set(id, { resolve, reject, timer });
-      // Copied, not transferred: the caller keeps the bytes for thumbnails.
-      worker.postMessage({ type: 'detect', id, image } satisfies ToThread);
+      const timer = setTimeout(() => this.abandon(worker, stuckAfterMs), stuckAfterMs);
+      this.pending.set(id, { resolve, reject, timer, worker });
+      // The tensor is transferred, not copied (2 MB at 416 x 416); the caller keeps the image bytes for thumbnails.
+      worker.postMessage({ type: 'detect', id, prepared } satisfies ToThread, [
+        prepared.input.data.buffer as ArrayBuffer,
+      ]);
     });
+  }
+
+  /**
+   * A thread that has not answered in time: its images fail as transient (the queue retries them) and the next image
+   * starts a new thread. The old one is never terminated: `worker.terminate()` during a native `session.run` aborts
+   * the whole process when the call returns (onnxruntime-node throws into the dying environment). It is asked to
+   * close instead, after whatever it is running, and unref'd so that a thread hung for good cannot hold the process.
+   */
+  private abandon(worker: Worker, stuckAfterMs: number): void {
+    const mine = [...this.pending].filter(([, waiter]) => waiter.worker === worker);
+    if (mine.length === 0) return;
+    this.options.log.error(
+      { stuck_after_ms: stuckAfterMs, in_flight: mine.length },
+      'detector thread stuck: replacing it',
+    );
+    if (this.worker === worker) this.worker = undefined;
+    const error = new AppError('TRANSIENT', `detector thread did not answer within ${stuckAfterMs} ms`);
+    for (const [id, waiter] of mine) {
+      clearTimeout(waiter.timer);
+      this.pending.delete(id);
+      waiter.reject(error);
+    }
+    worker.postMessage({ type: 'close' } satisfies ToThread);
+    worker.unref();
   }
 
   async close(): Promise<void> {
@@ -104,8 +131,16 @@ export class ThreadedDetector implements ObjectDetector {
     if (worker === undefined) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage({ type: 'close' } satisfies ToThread);
-    const timer = setTimeout(() => void worker.terminate(), 5000);
-    await exited;
+    // A thread still inside a native call after 5 s is let go (unref'd), not terminated: see `abandon`.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.options.log.warn('detector thread did not close within 5 s; leaving it to the process exit');
+        worker.unref();
+        resolve();
+      }, 5000);
+    });
+    await Promise.race([exited, late]);
     clearTimeout(timer);
   }
 
@@ -123,13 +158,13 @@ export class ThreadedDetector implements ObjectDetector {
     worker.on('error', (error) => this.options.log.error({ err: error }, 'detector thread failed'));
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
-      if (this.pending.size === 0) return;
       const error = new AppError('TRANSIENT', `detector thread exited (code ${code}) while detecting`);
-      for (const waiter of this.pending.values()) {
+      for (const [id, waiter] of this.pending) {
+        if (waiter.worker !== worker) continue; // an abandoned thread closing does not concern the new one's images
         clearTimeout(waiter.timer);
+        this.pending.delete(id);
         waiter.reject(error);
       }
-      this.pending.clear();
     });
   }
 }

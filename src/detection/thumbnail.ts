@@ -58,7 +58,7 @@ export async function writeThumbnails(
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw decodeError(error);
+    throw decodeError(error, options.maxPixels, image);
   }
   const { width, height, channels } = decoded.info;
   await mkdir(dir, { recursive: true });

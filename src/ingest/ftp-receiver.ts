@@ -11,6 +11,7 @@ import type { Logger } from '../lib/logger.js';
 import { duplicateFtpUsernames, FTP_ALLOWED_COMMANDS, ftpUserFolder, matchFtpUser } from './ftp-access.js';
 import { ConfinedFileSystem } from './ftp-filesystem.js';
 import { ftpSrvLogger } from './ftp-log.js';
+import { sweepAbandonedUploads } from './ftp-sweep.js';
 import { FtpRefusal, type UploadStream } from './ftp-upload.js';
 
 /**
@@ -37,6 +38,9 @@ export interface FtpReceiverDeps {
 /** ftp-srv installs handlers for these that call `process.exit`; shutdown belongs to main.ts, so they are removed. */
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 const MAX_LOGGED_USERNAME = 64;
+/** A temporary upload file untouched this long belongs to no live upload (see ftp-sweep.ts); swept at start, hourly. */
+const ABANDONED_AFTER_MS = 10 * 60_000;
+const SWEEP_EVERY_MS = 60 * 60_000;
 
 interface Peer {
   remote: string;
@@ -90,9 +94,15 @@ export async function startFtpReceiver(config: FtpConfig, deps: FtpReceiverDeps)
   const peers = new Map<string, Peer>();
   const server = createServer(config, log, peers);
   const events = server as unknown as EventEmitter;
-  const acceptLogin = loginHandler(config, deps, log, (upload) => {
+  const acceptLogin = loginHandler(config, deps, log, (connection, upload) => {
     uploads.add(upload);
-    upload.once('close', () => uploads.delete(upload));
+    // The control connection is silent while its upload streams: its idle timer waits for the upload's end.
+    const control = (connection as unknown as ConnectionSockets).commandSocket;
+    control?.setTimeout(0);
+    upload.once('close', () => {
+      uploads.delete(upload);
+      if (control !== undefined && !control.destroyed) control.setTimeout(config.idle_timeout_s * 1000);
+    });
   });
 
   server.on('login', ({ connection, username, password }, resolve, reject) => {
@@ -115,15 +125,26 @@ export async function startFtpReceiver(config: FtpConfig, deps: FtpReceiverDeps)
   }
   // Registered only now: a failed listen is reported once, by the AppError above.
   events.on('server-error', ({ error }: { error: unknown }) => log.error({ err: error }, 'FTP server error'));
-  const address = (server as unknown as { server: net.Server }).server.address();
+  const listener = (server as unknown as { server: net.Server }).server;
+  limitConnections(listener, config.max_connections, log);
+  const address = listener.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   log.info(
     { host: config.host, port, passive_ports: `${config.passive_min_port}-${config.passive_max_port}` },
     `FTP receiver listening on ${config.host}:${port}`,
   );
 
+  const folders = [...new Set(config.users.map((user) => path.join(deps.mediaRoot, ftpUserFolder(user))))];
+  const sweep = () =>
+    void sweepAbandonedUploads(folders, ABANDONED_AFTER_MS, Date.now(), log).catch((error: unknown) =>
+      log.warn({ error: errorMessage(error) }, 'FTP upload sweep failed'),
+    );
+  sweep();
+  const sweeper = setInterval(sweep, SWEEP_EVERY_MS).unref();
+
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
+    clearInterval(sweeper);
     const pending = [...uploads];
     for (const upload of pending) upload.destroy(new FtpRefusal('the FTP receiver is closing', 421));
     await Promise.all(pending.map((upload) => upload.placed.catch(() => undefined)));
@@ -145,7 +166,7 @@ function loginHandler(
   config: FtpConfig,
   deps: FtpReceiverDeps,
   log: Logger,
-  onUpload: (upload: UploadStream) => void,
+  onUpload: (connection: FtpConnection, upload: UploadStream) => void,
 ): (connection: FtpConnection, username: string, password: string) => Promise<{ fs: ConfinedFileSystem }> {
   return async (connection, username, password) => {
     const remote = connection.ip;
@@ -176,7 +197,7 @@ function loginHandler(
         cameraFolder,
         maxFileBytes: deps.maxFileBytes,
         log: fileLog,
-        onUpload,
+        onUpload: (upload) => onUpload(connection, upload),
       }),
     };
   };
@@ -194,6 +215,8 @@ function createServer(config: FtpConfig, log: Logger, peers: ReadonlyMap<string,
     whitelist: [...FTP_ALLOWED_COMMANDS],
     greeting: 'HSI camera upload',
     log: ftpSrvLogger(log),
+    // Idle control connections are closed; ftp-srv arms the timer on each command socket (see onUpload above).
+    timeout: config.idle_timeout_s * 1000,
   };
   const server = new FtpSrv(options);
   SIGNALS.forEach((signal, index) => {
@@ -202,6 +225,24 @@ function createServer(config: FtpConfig, log: Logger, peers: ReadonlyMap<string,
     }
   });
   return server;
+}
+
+/** Connections beyond `ftp.max_connections` are closed by Node before ftp-srv sees them; one warning a minute. */
+function limitConnections(listener: net.Server, max: number, log: Logger): void {
+  listener.maxConnections = max;
+  let refused = 0;
+  let warnedAt = Number.NEGATIVE_INFINITY;
+  listener.on('drop', (data?: { remoteAddress?: string }) => {
+    refused += 1;
+    const now = Date.now();
+    if (now - warnedAt < 60_000) return;
+    warnedAt = now;
+    log.warn(
+      { max_connections: max, refused, remote_address: data?.remoteAddress },
+      'FTP connection refused: ftp.max_connections reached (raise it if cameras need more)',
+    );
+    refused = 0;
+  });
 }
 
 /** `ftp.passive_url` (resolved to IPv4), else the local address the client's control connection reached. */

@@ -9,7 +9,7 @@ import { OpenAiLlmClient } from '../analysis/llm-client.js';
 import type { AnalysisConfig, Config, MqttConfig } from '../config/schema.js';
 import { ffmpegAvailable } from '../detection/clip-frames.js';
 import type { Logger } from '../lib/logger.js';
-import { openStore } from '../storage/connect.js';
+import { openStore, storeOptionsFrom } from '../storage/connect.js';
 import { type Migration, readMigrations } from '../storage/migrate.js';
 import { createDetector } from '../wiring/detection-stage.js';
 
@@ -93,7 +93,7 @@ function fileSha256(file: string): Promise<string> {
 }
 
 async function appliedMigrations(config: Config, log: Logger): Promise<number[]> {
-  const store = await openStore({ url: config.database.url, dataDir: config.data_dir, poolSize: 1, log });
+  const store = await openStore(storeOptionsFrom(config, log, 1));
   try {
     const ledger = await sql<{ present: boolean }>`SELECT to_regclass('hsi_migrations') IS NOT NULL AS present`.execute(
       store.db,

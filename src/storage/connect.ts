@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database, Store } from './database.js';
 import { acquireDirLock } from './dir-lock.js';
@@ -14,11 +15,24 @@ export interface StoreOptions {
   url: string;
   dataDir: string;
   poolSize: number;
+  /** PGlite's `shared_buffers` in MB (`database.embedded_cache_mb`); PostgreSQL's default (128) when absent. */
+  embeddedCacheMb?: number;
   log: Logger;
 }
 
 const INT8_OID = 20;
 const toNumber = (value: string): number => Number(value);
+
+/** The store options the configuration gives (`database.*`, `data_dir`); `poolSize` defaults to `database.pool_size`. */
+export function storeOptionsFrom(config: Config, log: Logger, poolSize = config.database.pool_size): StoreOptions {
+  return {
+    url: config.database.url,
+    dataDir: config.data_dir,
+    poolSize,
+    embeddedCacheMb: config.database.embedded_cache_mb,
+    log,
+  };
+}
 
 /** Opens PostgreSQL when a URL is configured, the embedded PGlite under `dataDir` otherwise. */
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -63,7 +77,7 @@ async function openPostgres({ url, poolSize, log }: StoreOptions): Promise<Store
   };
 }
 
-async function openPglite({ dataDir, log }: StoreOptions): Promise<Store> {
+async function openPglite({ dataDir, embeddedCacheMb, log }: StoreOptions): Promise<Store> {
   const dir = path.join(dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
   // PGlite is single-process: a second HSI on the same data_dir would corrupt it, so refuse clearly.
@@ -71,7 +85,13 @@ async function openPglite({ dataDir, log }: StoreOptions): Promise<Store> {
   let client: PGlite;
   try {
     await createPgliteDirIfMissing(dir, log);
-    client = await PGlite.create(dir, { parsers: { [INT8_OID]: toNumber } });
+    client = await PGlite.create(dir, {
+      parsers: { [INT8_OID]: toNumber },
+      startParams: [
+        ...PGlite.defaultStartParams,
+        ...(embeddedCacheMb === undefined ? [] : ['-c', `shared_buffers=${embeddedCacheMb}MB`]),
+      ],
+    });
   } catch (error) {
     lock.release();
     throw error;

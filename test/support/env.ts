@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -36,3 +37,9 @@ export const services = {
   redisUrl: process.env.HSI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
   mqttUrl: process.env.HSI_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883',
 };
+
+/** Debian's jemalloc, which the container image preloads (Dockerfile); undefined where it is not installed. */
+export function jemallocLibrary(): string | undefined {
+  const file = `/usr/lib/${os.arch() === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`;
+  return existsSync(file) ? file : undefined;
+}

@@ -15,10 +15,20 @@ import { createPostgresDatabase, engineUnavailable } from './stores.js';
 export type Backends = 'postgres+redis' | 'pglite+memory';
 export const BACKENDS: readonly Backends[] = ['postgres+redis', 'pglite+memory'];
 
-/** Why a backend set cannot be tested here (PostgreSQL or Redis down), or undefined; the embedded set always can. */
-export async function backendsUnavailable(backends: Backends): Promise<string | undefined> {
+/**
+ * Why a backend set cannot be tested here (PostgreSQL or Redis down; Mosquitto too with `mosquitto`, for tests that
+ * need the broker `testEnvironment` gives that set), or undefined; the embedded set always can.
+ */
+export async function backendsUnavailable(
+  backends: Backends,
+  options: { mosquitto?: boolean } = {},
+): Promise<string | undefined> {
   if (backends === 'pglite+memory') return undefined;
-  return (await engineUnavailable('postgres')) ?? (await serviceDown('Redis', services.redisUrl, 6379));
+  return (
+    (await engineUnavailable('postgres')) ??
+    (await serviceDown('Redis', services.redisUrl, 6379)) ??
+    (options.mosquitto ? await serviceDown('Mosquitto', services.mqttUrl, 1883) : undefined)
+  );
 }
 
 export interface TestHsi {

@@ -53,7 +53,12 @@ export class HsiProcess {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`timed out waiting for ${what}; stderr: ${this.stderr.join('').slice(-2000)}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; last warnings and errors: ${this.problems()}; ` +
+              `stderr: ${this.stderr.join('').slice(-2000)}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push({
         test,
@@ -69,6 +74,12 @@ export class HsiProcess {
         );
       });
     });
+  }
+
+  /** The last `count` log lines at warn level or above, as JSON, for a timeout's message. */
+  problems(count = 8): string {
+    const lines = this.lines.filter((l) => l.level >= 40).slice(-count);
+    return lines.length === 0 ? 'none' : lines.map((l) => JSON.stringify(l).slice(0, 400)).join(' | ');
   }
 
   ready(timeoutMs = 30_000): Promise<LogLine> {

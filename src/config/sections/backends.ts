@@ -3,6 +3,7 @@ import type { JSONSchemaType } from 'ajv';
 export interface DatabaseConfig {
   url: string;
   pool_size: number;
+  embedded_cache_mb: number;
 }
 
 export interface RedisConfig {
@@ -20,7 +21,7 @@ export const databaseSchema: JSONSchemaType<DatabaseConfig> = {
   title: 'Database',
   description: 'Where events, detections and media bookkeeping are stored.',
   additionalProperties: false,
-  required: ['url', 'pool_size'],
+  required: ['url', 'pool_size', 'embedded_cache_mb'],
   properties: {
     url: {
       type: 'string',
@@ -37,6 +38,17 @@ export const databaseSchema: JSONSchemaType<DatabaseConfig> = {
       minimum: 1,
       maximum: 1000,
       default: 10,
+    },
+    embedded_cache_mb: {
+      type: 'integer',
+      title: 'Embedded database cache (MB)',
+      description:
+        "Memory PGlite keeps for table and index pages (its PostgreSQL `shared_buffers`); the operating system's " +
+        "file cache holds the rest. 16 MB keeps HSI about 110 MB smaller than PostgreSQL's 128 MB default at the " +
+        'same write speed; raise it for very large histories. Ignored with `database.url`.',
+      minimum: 1,
+      maximum: 4096,
+      default: 16,
     },
   },
 };

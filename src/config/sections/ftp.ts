@@ -19,6 +19,8 @@ export interface FtpConfig {
   passive_url: string;
   passive_min_port: number;
   passive_max_port: number;
+  idle_timeout_s: number;
+  max_connections: number;
   users: FtpUserConfig[];
 }
 
@@ -38,7 +40,17 @@ export const ftpSchema: JSONSchemaType<FtpConfig> = {
     'An FTP server for cameras that upload pictures by FTP: each user is confined to its camera folder under ' +
     '`media_root`, may upload and create folders, but never delete, overwrite a picture or leave its folder.',
   additionalProperties: false,
-  required: ['enabled', 'host', 'port', 'passive_url', 'passive_min_port', 'passive_max_port', 'users'],
+  required: [
+    'enabled',
+    'host',
+    'port',
+    'passive_url',
+    'passive_min_port',
+    'passive_max_port',
+    'idle_timeout_s',
+    'max_connections',
+    'users',
+  ],
   properties: {
     enabled: {
       type: 'boolean',
@@ -77,6 +89,25 @@ export const ftpSchema: JSONSchemaType<FtpConfig> = {
       'Highest port of the passive data range; one port per upload in progress.',
       30009,
     ),
+    idle_timeout_s: {
+      type: 'integer',
+      title: 'Idle timeout (s)',
+      description:
+        'A control connection with no command for this long is closed (421); never during an upload in progress.',
+      minimum: 10,
+      maximum: 86400,
+      default: 300,
+    },
+    max_connections: {
+      type: 'integer',
+      title: 'Maximum connections',
+      description:
+        'Control connections open at once, all cameras together; more are refused at once (and logged) until one ' +
+        'closes.',
+      minimum: 1,
+      maximum: 1000,
+      default: 32,
+    },
     users: {
       type: 'array',
       title: 'Users',

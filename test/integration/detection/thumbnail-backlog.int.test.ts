@@ -38,7 +38,7 @@ describe.skipIf(skip !== undefined)('ThumbnailBacklog', () => {
     }),
   );
   let busy = false;
-  const backlog = () =>
+  const backlog = (extra: { maxPending?: number } = {}) =>
     new ThumbnailBacklog({
       db: t.store.db,
       log,
@@ -46,6 +46,7 @@ describe.skipIf(skip !== undefined)('ThumbnailBacklog', () => {
       write: writeThumbnails,
       idle: () => !busy,
       pollMs: 20,
+      ...extra,
     });
   const task = async (name: string, boxes = 2): Promise<ThumbnailTask> => {
     const ids = await seedDetections(
@@ -125,15 +126,7 @@ describe.skipIf(skip !== undefined)('ThumbnailBacklog', () => {
   });
 
   it('keeps at most maxPending tasks, dropping the oldest with one warning, and drops the rest on stop', async () => {
-    const b = new ThumbnailBacklog({
-      db: t.store.db,
-      log,
-      clock: systemClock,
-      write: writeThumbnails,
-      idle: () => !busy,
-      pollMs: 20,
-      maxPending: 2,
-    });
+    const b = backlog({ maxPending: 2 });
     busy = true;
     const tasks = [await task('o1', 1), await task('o2', 1), await task('o3', 1)];
     for (const x of tasks) b.add(x);

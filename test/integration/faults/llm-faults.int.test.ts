@@ -3,13 +3,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { openStore } from '../../../src/storage/connect.js';
-import { fixtureImage, missingAsset, modelPath, services } from '../../support/env.js';
+import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { ALERT_EVERY_EVENT_ENV, eventually, FinishedFiles, waitForSettledEvents } from '../../support/fault-checks.js';
-import { testEnvironment } from '../../support/hsi.js';
+import { backendsUnavailable, testEnvironment } from '../../support/hsi.js';
 import { writeDistinctImages } from '../../support/images.js';
 import { HsiProcess, type LogLine } from '../../support/process.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 import { type LlmMode, SwitchableLlm } from '../../support/switchable-llm.js';
 
 /**
@@ -25,8 +23,7 @@ const PHASES: readonly LlmMode[] = ['ok', 'down', 'ok', 'slow', 'ok', 'garbage',
 const FAILURE_KIND: Readonly<Record<string, string>> = { down: 'network', slow: 'timeout', garbage: 'invalid_output' };
 const skip =
   missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png')) ??
-  (await engineUnavailable('postgres')) ??
-  (await serviceDown('Redis', services.redisUrl, 6379));
+  (await backendsUnavailable('postgres+redis'));
 if (skip) console.warn(`skipping LLM faults test: ${skip}`);
 
 const isEvent = (l: LogLine) => l.msg === 'security event';

@@ -4,16 +4,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { cameraObjectId, hubObjectId } from '../../../src/mqtt/topics.js';
 import { openStore } from '../../../src/storage/connect.js';
-import { fixtureImage, missingAsset, modelPath, services } from '../../support/env.js';
+import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { ALERT_EVERY_EVENT_ENV, eventually, FinishedFiles, waitForSettledEvents } from '../../support/fault-checks.js';
 import { HomeAssistant, payloadsOf, topicsOf } from '../../support/home-assistant.js';
-import { testEnvironment } from '../../support/hsi.js';
+import { backendsUnavailable, testEnvironment } from '../../support/hsi.js';
 import { writeDistinctImages } from '../../support/images.js';
 import { readRetained } from '../../support/mqtt-watcher.js';
 import { PrivateMosquitto, privateMosquittoUnavailable } from '../../support/private-mosquitto.js';
 import { HsiProcess } from '../../support/process.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 
 /**
  * The MQTT broker (a private Mosquitto without persistence) is killed mid-burst and restarted ~2 s later: it comes
@@ -27,8 +25,7 @@ const OUTAGE_MS = 2000;
 const skip =
   missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png')) ??
   privateMosquittoUnavailable() ??
-  (await engineUnavailable('postgres')) ??
-  (await serviceDown('Redis', services.redisUrl, 6379));
+  (await backendsUnavailable('postgres+redis'));
 if (skip) console.warn(`skipping MQTT broker restart test: ${skip}`);
 
 /** Connects a Home Assistant client, retrying while the broker is still starting (bounded). */

@@ -6,6 +6,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
@@ -143,6 +144,8 @@ describe.skipIf(skipAssets !== undefined)('FTP receiver', () => {
         passive_url: '',
         passive_min_port: passiveBase,
         passive_max_port: passiveBase + PASSIVE_PORTS - 1,
+        idle_timeout_s: 300,
+        max_connections: 32,
         users: [FRONT, GARAGE],
         ...overrides,
       },
@@ -296,6 +299,86 @@ describe.skipIf(skipAssets !== undefined)('FTP receiver', () => {
       const again = await connect();
       await again.uploadFrom(JPEG, 'ok.jpg');
       expect(filesUnder(mediaRoot)).toStrictEqual(['Front Door/ok.jpg']);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'closes a control connection idle for ftp.idle_timeout_s, never one whose upload is still streaming',
+    async () => {
+      // 1 s (the schema's minimum is 10) keeps the test short; the mechanism is the same.
+      await start({ idle_timeout_s: 1 });
+      const idle = await RawSession.open(receiver?.port ?? 0);
+      try {
+        await idle.command(`USER ${FRONT.username}`);
+        expect(await idle.command(`PASS ${FRONT.password}`)).toMatch(/^230/);
+        const started = Date.now();
+        expect(await idle.reply()).toMatch(/^421/);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      } finally {
+        idle.close();
+      }
+
+      const client = await connect();
+      const bytes = readFileSync(JPEG);
+      async function* slowly() {
+        for (let offset = 0; offset < bytes.length; offset += Math.ceil(bytes.length / 5)) {
+          yield bytes.subarray(offset, offset + Math.ceil(bytes.length / 5));
+          await sleep(500); // 2.5 s in all: the control connection stays silent for longer than the timeout
+        }
+      }
+      await client.uploadFrom(Readable.from(slowly()), 'slow.jpg');
+      expect(readFileSync(path.join(front, 'slow.jpg')).equals(bytes)).toBe(true);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'refuses connections beyond ftp.max_connections, logs it, and accepts again once one closes',
+    async () => {
+      await start({ max_connections: 2 });
+      const first = await connect();
+      await connect(GARAGE.username, GARAGE.password);
+      const extra = net.connect(receiver?.port ?? 0, '127.0.0.1');
+      const received: Buffer[] = [];
+      extra.on('data', (chunk: Buffer) => received.push(chunk));
+      await new Promise<void>((resolve) => {
+        extra.once('close', () => resolve());
+        extra.once('error', () => undefined);
+      });
+      expect(Buffer.concat(received).toString()).toBe(''); // closed before any greeting
+      const refused = logs.filter((l) => l.msg.startsWith('FTP connection refused'));
+      expect(refused.map((l) => [l.level, l.max_connections])).toStrictEqual([[40, 2]]);
+
+      first.close();
+      let again: Client | undefined; // Node counts the closed connection out a moment after the client ends it
+      for (let attempt = 0; attempt < 20 && again === undefined; attempt++) {
+        again = await connect().catch(async () => {
+          await sleep(100);
+          return undefined;
+        });
+      }
+      expect(again).toBeDefined();
+      await again!.uploadFrom(JPEG, 'after.jpg');
+      expect(filesUnder(front)).toStrictEqual(['after.jpg']);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'removes temporary files of uploads abandoned by a killed process at start, and nothing else',
+    async () => {
+      mkdirSync(path.join(front, '2024-05-01'), { recursive: true });
+      const abandoned = path.join(front, '2024-05-01', '.hsi-upload-0123456789abcdef');
+      const recent = path.join(front, '.hsi-upload-fedcba9876543210');
+      const picture = path.join(front, 'old.jpg');
+      for (const file of [abandoned, recent, picture]) writeFileSync(file, 'x');
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      for (const file of [abandoned, picture]) utimesSync(file, hourAgo, hourAgo);
+      await start();
+      await waitFor(() => !existsSync(abandoned), 5000);
+      expect(filesUnder(mediaRoot)).toStrictEqual(['Front Door/.hsi-upload-fedcba9876543210', 'Front Door/old.jpg']);
+      expect(logs.some((l) => l.msg.startsWith('removed temporary files of uploads') && l.files === 1)).toBe(true);
     },
     TEST_TIMEOUT,
   );

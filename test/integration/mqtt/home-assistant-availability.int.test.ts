@@ -5,22 +5,14 @@ import { silentLogger } from '../../../src/lib/logger.js';
 import { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
 import { missingAsset, modelPath, services } from '../../support/env.js';
 import { HomeAssistant, payloadsOf, topicsOf } from '../../support/home-assistant.js';
-import { BACKENDS, testEnvironment } from '../../support/hsi.js';
+import { BACKENDS, backendsUnavailable, testEnvironment } from '../../support/hsi.js';
 import { clearRetained, readRetained } from '../../support/mqtt-watcher.js';
 import { HsiProcess } from '../../support/process.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 
 const assetsMissing = missingAsset(modelPath('yolox_nano.onnx'));
 
 for (const backends of BACKENDS) {
-  const skip =
-    assetsMissing ??
-    (backends === 'postgres+redis'
-      ? ((await engineUnavailable('postgres')) ??
-        (await serviceDown('Redis', services.redisUrl, 6379)) ??
-        (await serviceDown('Mosquitto', services.mqttUrl, 1883)))
-      : undefined);
+  const skip = assetsMissing ?? (await backendsUnavailable(backends, { mosquitto: true }));
   if (skip) console.warn(`skipping Home Assistant availability tests on ${backends}: ${skip}`);
 
   // HSI runs as a child process. Its embedded broker would die with it, so on the embedded backends the broker that

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hsi } from '../../../src/main.js';
 import { getHouseMode } from '../../../src/storage/arming.repository.js';
-import { missingAsset, modelPath, services } from '../../support/env.js';
+import { missingAsset, modelPath } from '../../support/env.js';
 import {
   auditRowsAfter,
   brokerUrl,
@@ -14,10 +14,8 @@ import {
   startHsiFrom,
   topicsOf,
 } from '../../support/home-assistant.js';
-import { BACKENDS, testEnvironment, waitFor } from '../../support/hsi.js';
+import { BACKENDS, backendsUnavailable, testEnvironment, waitFor } from '../../support/hsi.js';
 import { captureLog, clearRetained, type LogLine } from '../../support/mqtt-watcher.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 
 const assetsMissing = missingAsset(modelPath('yolox_nano.onnx'));
 const WRONG_CODE = 'wr0ng-c0de';
@@ -39,13 +37,7 @@ interface Refusal {
 }
 
 for (const backends of BACKENDS) {
-  const skip =
-    assetsMissing ??
-    (backends === 'postgres+redis'
-      ? ((await engineUnavailable('postgres')) ??
-        (await serviceDown('Redis', services.redisUrl, 6379)) ??
-        (await serviceDown('Mosquitto', services.mqttUrl, 1883)))
-      : undefined);
+  const skip = assetsMissing ?? (await backendsUnavailable(backends, { mosquitto: true }));
   if (skip) console.warn(`skipping Home Assistant bad input tests on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`bad commands from Home Assistant on ${backends}`, () => {

@@ -5,7 +5,7 @@ import { getAlert } from '../../../src/storage/alert.repository.js';
 import { getHouseMode } from '../../../src/storage/arming.repository.js';
 import { getCamera } from '../../../src/storage/camera.repository.js';
 import { getZone } from '../../../src/storage/zone.repository.js';
-import { missingAsset, modelPath, services } from '../../support/env.js';
+import { missingAsset, modelPath } from '../../support/env.js';
 import {
   auditRowsAfter,
   brokerUrl,
@@ -17,21 +17,13 @@ import {
   startHsiFrom,
   topicsOf,
 } from '../../support/home-assistant.js';
-import { BACKENDS, testEnvironment } from '../../support/hsi.js';
+import { BACKENDS, backendsUnavailable, testEnvironment } from '../../support/hsi.js';
 import { clearRetained } from '../../support/mqtt-watcher.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 
 const assetsMissing = missingAsset(modelPath('yolox_nano.onnx'));
 
 for (const backends of BACKENDS) {
-  const skip =
-    assetsMissing ??
-    (backends === 'postgres+redis'
-      ? ((await engineUnavailable('postgres')) ??
-        (await serviceDown('Redis', services.redisUrl, 6379)) ??
-        (await serviceDown('Mosquitto', services.mqttUrl, 1883)))
-      : undefined);
+  const skip = assetsMissing ?? (await backendsUnavailable(backends, { mosquitto: true }));
   if (skip) console.warn(`skipping Home Assistant command tests on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`commands from Home Assistant on ${backends}`, () => {

@@ -2,13 +2,11 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hsi } from '../../../src/main.js';
-import { fixtureImage, missingAsset, modelPath, services } from '../../support/env.js';
+import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { componentProblems } from '../../support/ha-schema.js';
 import { brokerUrl, HomeAssistant, startHsiFrom, topicsOf } from '../../support/home-assistant.js';
-import { BACKENDS, testEnvironment, waitForMedia } from '../../support/hsi.js';
+import { BACKENDS, backendsUnavailable, testEnvironment, waitForMedia } from '../../support/hsi.js';
 import { clearRetained } from '../../support/mqtt-watcher.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 
 const assetsMissing = missingAsset(
   modelPath('yolox_nano.onnx'),
@@ -35,13 +33,7 @@ interface Device {
 }
 
 for (const backends of BACKENDS) {
-  const skip =
-    assetsMissing ??
-    (backends === 'postgres+redis'
-      ? ((await engineUnavailable('postgres')) ??
-        (await serviceDown('Redis', services.redisUrl, 6379)) ??
-        (await serviceDown('Mosquitto', services.mqttUrl, 1883)))
-      : undefined);
+  const skip = assetsMissing ?? (await backendsUnavailable(backends, { mosquitto: true }));
   if (skip) console.warn(`skipping Home Assistant discovery tests on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`Home Assistant discovery on ${backends}`, () => {

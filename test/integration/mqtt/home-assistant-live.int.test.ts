@@ -3,12 +3,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { riskLevelFor } from '../../../src/domain/risk.js';
-import { fixtureImage, missingAsset, modelPath, services } from '../../support/env.js';
+import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { brokerUrl, HomeAssistant, payloadsOf } from '../../support/home-assistant.js';
-import { BACKENDS, startTestHsi, type TestHsi, waitForMedia } from '../../support/hsi.js';
+import { BACKENDS, backendsUnavailable, startTestHsi, type TestHsi, waitForMedia } from '../../support/hsi.js';
 import { clearRetained } from '../../support/mqtt-watcher.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 
 const PHOTO = fixtureImage('person_astronaut.png');
 const assetsMissing = missingAsset(modelPath('yolox_nano.onnx'), PHOTO);
@@ -16,13 +14,7 @@ const OFF_DELAY_S = 2;
 const LEVELS = ['low', 'medium', 'high', 'critical'];
 
 for (const backends of BACKENDS) {
-  const skip =
-    assetsMissing ??
-    (backends === 'postgres+redis'
-      ? ((await engineUnavailable('postgres')) ??
-        (await serviceDown('Redis', services.redisUrl, 6379)) ??
-        (await serviceDown('Mosquitto', services.mqttUrl, 1883)))
-      : undefined);
+  const skip = assetsMissing ?? (await backendsUnavailable(backends, { mosquitto: true }));
   if (skip) console.warn(`skipping Home Assistant live state tests on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`a person at the front door, as Home Assistant sees it, on ${backends}`, () => {

@@ -3,19 +3,17 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { openStore } from '../../../src/storage/connect.js';
-import { fixtureImage, missingAsset, modelPath, services } from '../../support/env.js';
-import { testEnvironment } from '../../support/hsi.js';
+import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
+import { backendsUnavailable, testEnvironment } from '../../support/hsi.js';
 import { writeDistinctImages } from '../../support/images.js';
+import { until } from '../../support/mqtt-watcher.js';
 import { HsiProcess, type LogLine } from '../../support/process.js';
-import { serviceDown } from '../../support/services.js';
-import { engineUnavailable } from '../../support/stores.js';
 import { verifyExactlyOnce } from '../../support/verify.js';
 
 const FILES = 60;
 const skip =
   missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png')) ??
-  (await engineUnavailable('postgres')) ??
-  (await serviceDown('Redis', services.redisUrl, 6379));
+  (await backendsUnavailable('postgres+redis'));
 if (skip) console.warn(`skipping scale-out test: ${skip}`);
 
 const processedIds = (p: HsiProcess) =>
@@ -48,11 +46,8 @@ describe.skipIf(skip !== undefined)('scale-out on PostgreSQL + Redis', () => {
     await Promise.all(detectors.map((d) => d.ready()));
 
     await writeDistinctImages(fixtureImage('person_astronaut.png'), path.join(env.HSI_MEDIA_ROOT!, 'Porch'), FILES);
-    await front.waitForLine(
-      () => detectors.reduce((n, d) => n + processedIds(d).size, 0) >= FILES,
-      150_000,
-      'all files',
-    );
+    // Polled: the front process may log nothing while the detect processes work.
+    await until(() => detectors.reduce((n, d) => n + processedIds(d).size, 0) >= FILES, 150_000, 'all files');
     // The front process (analyze + bridge) sees the detect processes' work through the Redis bus relay.
     await front.waitForLine((l) => l.msg === 'security event', 30_000, 'an event analysed in the front process');
     await Promise.all([front, ...detectors].map((p) => p.kill('SIGTERM')));

@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { openStore } from '../../../src/storage/connect.js';
+import type { Store } from '../../../src/storage/database.js';
 import { createPgliteDirIfMissing } from '../../../src/storage/pglite-initdb.js';
 
 /** The embedded database is created by a child process and renamed into place only when complete. */
@@ -13,7 +15,10 @@ describe('PGlite data directory creation', () => {
     if (root !== undefined) rmSync(root, { recursive: true, force: true });
   });
 
-  it('creates the database once, leaves no build folder, and opens it on the next start', {
+  const sharedBuffers = async (db: Store['db']) =>
+    (await sql<{ shared_buffers: string }>`show shared_buffers`.execute(db)).rows[0]?.shared_buffers;
+
+  it('creates the database once, leaves no build folder, and opens it on the next start with its cache size', {
     timeout: 60_000,
   }, async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'hsi-initdb-'));
@@ -23,11 +28,13 @@ describe('PGlite data directory creation', () => {
       .insertInto('t' as never)
       .values({ n: 7 } as never)
       .execute();
+    expect(await sharedBuffers(store.db)).toBe('128MB'); // PostgreSQL's default when no size is given
     await store.close();
     expect(existsSync(path.join(root, 'pglite', 'PG_VERSION'))).toBe(true);
     expect(readdirSync(root).filter((n) => n.includes('.init-'))).toStrictEqual([]);
 
-    const again = await openStore({ url: '', dataDir: root, poolSize: 1, log: silentLogger() });
+    const again = await openStore({ url: '', dataDir: root, poolSize: 1, embeddedCacheMb: 16, log: silentLogger() });
+    expect(await sharedBuffers(again.db)).toBe('16MB');
     const rows = await again.db
       .selectFrom('t' as never)
       .selectAll()

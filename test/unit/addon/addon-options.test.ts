@@ -113,6 +113,8 @@ describe('loadConfig with the add-on options file', () => {
       passive_url: '192.168.1.10',
       passive_min_port: 30000,
       passive_max_port: 30004,
+      idle_timeout_s: 300,
+      max_connections: 32,
       users,
     });
   });

@@ -27,6 +27,8 @@ describe('ftp config section', () => {
       passive_url: '',
       passive_min_port: 30000,
       passive_max_port: 30009,
+      idle_timeout_s: 300,
+      max_connections: 32,
       users: [],
     });
     expect(issues(defaults())).toStrictEqual([]);
@@ -99,6 +101,13 @@ describe('ftp config section', () => {
     expect(issues({ ...defaults(), port: 70000, passive_min_port: 0 })).toStrictEqual([
       'port: must be <= 65535',
       'passive_min_port: must be >= 1',
+    ]);
+  });
+
+  it('refuses an idle timeout under 10 s and a connection cap of 0', () => {
+    expect(issues({ ...defaults(), idle_timeout_s: 5, max_connections: 0 })).toStrictEqual([
+      'idle_timeout_s: must be >= 10',
+      'max_connections: must be >= 1',
     ]);
   });
 });

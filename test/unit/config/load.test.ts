@@ -43,7 +43,7 @@ describe('loadConfig', () => {
     expect(config.assets_dir).toBe(path.resolve(dir, '..', 'shared'));
     expect(config.detector.model).toBe(path.resolve(dir, '..', 'shared', 'models', 'yolox_nano.onnx'));
     expect(config.detector.labels).toBe('');
-    expect(config.database).toStrictEqual({ url: '', pool_size: 10 });
+    expect(config.database).toStrictEqual({ url: '', pool_size: 10, embedded_cache_mb: 16 });
     expect(config.redis).toStrictEqual({ url: '', prefix: 'hsi' });
   });
 

@@ -8,7 +8,11 @@ describe('redactConfig', () => {
     config.database.url = 'postgres://hsi:s3cret@db.lan:5432/hsi';
     config.redis.url = 'redis://:r3dis@cache:6379/0';
     const redacted = redactConfig(config);
-    expect(redacted.database).toStrictEqual({ url: `postgres://hsi:${REDACTED}@db.lan:5432/hsi`, pool_size: 10 });
+    expect(redacted.database).toStrictEqual({
+      url: `postgres://hsi:${REDACTED}@db.lan:5432/hsi`,
+      pool_size: 10,
+      embedded_cache_mb: 16,
+    });
     expect(redacted.redis).toStrictEqual({ url: `redis://:${REDACTED}@cache:6379/0`, prefix: 'hsi' });
     expect(redacted.detector).toStrictEqual(config.detector);
     expect(JSON.stringify(redacted)).not.toMatch(/s3cret|r3dis/);

@@ -98,6 +98,8 @@ describe('checkFtpConfig', () => {
     passive_url: '',
     passive_min_port: 30000,
     passive_max_port: 30009,
+    idle_timeout_s: 300,
+    max_connections: 32,
     users: USERS,
   };
 

@@ -92,7 +92,7 @@ describe('Dockerfile', () => {
   });
 
   it('runs dist/cli.js as the non-root user hsi under tini, with ffmpeg, the assets and the migrations', () => {
-    expect(inStage('runtime-base', 'RUN').join('\n')).toMatch(/apt-get install .*ffmpeg tini tzdata/);
+    expect(inStage('runtime-base', 'RUN').join('\n')).toMatch(/apt-get install .*ffmpeg libjemalloc2 tini tzdata/);
     expect(inStage('runtime', 'WORKDIR')).toStrictEqual(['/app']);
     expect(inStage('runtime', 'ENV').join(' ')).toContain('HSI_ASSETS_DIR=/app/assets');
     expect(inStage('runtime', 'COPY')).toStrictEqual([
@@ -109,6 +109,13 @@ describe('Dockerfile', () => {
     expect(inStage('runtime', 'CMD')).toStrictEqual(['["node", "dist/cli.js", "run"]']);
     expect(Object.values(pkg.bin)).toStrictEqual(['dist/cli.js']);
     expect(existsSync(path.join(root, 'src', 'cli.ts'))).toBe(true);
+  });
+
+  it('preloads jemalloc from the path the runtime stage links for every architecture', () => {
+    const [run = ''] = inStage('runtime-base', 'RUN');
+    const link = /ln -s "\/usr\/lib\/\$\(uname -m\)-linux-gnu\/libjemalloc\.so\.2" (\S+)/.exec(run)?.[1];
+    expect(link).toBe('/usr/local/lib/libjemalloc.so.2');
+    expect(inStage('runtime', 'ENV').join(' ')).toContain(`LD_PRELOAD=${link}`);
   });
 
   it('checks health on /api/health/live, a route the HTTP API serves', () => {
