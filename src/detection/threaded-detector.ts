@@ -61,6 +61,8 @@ export class ThreadedDetector implements ObjectDetector {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** A thread being started after the last one died (see `ready`). */
+  private starting: Promise<Worker> | undefined;
 
   private constructor(
     readonly info: DetectorInfo,
@@ -80,13 +82,7 @@ export class ThreadedDetector implements ObjectDetector {
     // Decoded here, on the main thread's libuv pool: in the thread it would wait behind the inference in progress
     // (onnxruntime blocks that thread's event loop), and decoding and inference would never overlap.
     const prepared = await prepareImage(image, this.info, this.options.maxPixels);
-    if (this.closed) throw new AppError('INVALID_TRANSITION', 'detector is closed');
-    if (this.worker === undefined) {
-      const { worker } = await spawn(this.options);
-      this.worker = worker;
-      this.attach(worker);
-    }
-    const worker = this.worker;
+    const worker = await this.ready();
     const id = this.nextId++;
     const stuckAfterMs = this.options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
     return new Promise<DetectionResult>((resolve, reject) => {
@@ -97,6 +93,32 @@ export class ThreadedDetector implements ObjectDetector {
         prepared.input.data.buffer as ArrayBuffer,
       ]);
     });
+  }
+
+  /**
+   * The thread to send an image to, starting one when the last died or was abandoned. Images arriving while it
+   * starts share that one start: two starts would leave a thread (and its model, 100+ MB) running unused.
+   */
+  private async ready(): Promise<Worker> {
+    if (this.closed) throw new AppError('INVALID_TRANSITION', 'detector is closed');
+    if (this.worker !== undefined) return this.worker;
+    if (this.starting === undefined) {
+      this.starting = spawn(this.options)
+        .then(({ worker }) => {
+          if (this.closed) {
+            worker.postMessage({ type: 'close' } satisfies ToThread);
+            worker.unref();
+            throw new AppError('INVALID_TRANSITION', 'detector is closed');
+          }
+          this.worker = worker;
+          this.attach(worker);
+          return worker;
+        })
+        .finally(() => {
+          this.starting = undefined;
+        });
+    }
+    return this.starting;
   }
 
   /**

@@ -92,6 +92,27 @@ describe.skipIf(skip !== undefined)('ThreadedDetector', () => {
     expect(again.detections.some((d) => d.label === 'person')).toBe(true);
   });
 
+  it('starts one new thread for all the images that arrive after the thread died', async () => {
+    const log: { msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) log.push(JSON.parse(line));
+        done();
+      },
+    });
+    const detector = await ThreadedDetector.create(options({ log: createLogger('info', sink) }));
+    try {
+      await (detector as unknown as { worker: Worker }).worker.terminate();
+      await expect.poll(() => (detector as unknown as { worker?: Worker }).worker).toBeUndefined();
+      const image = await readFile(fixtureImage('person_astronaut.png'));
+      const results = await Promise.all([image, image, image].map((i) => detector.detect(i)));
+      expect(results.every((r) => r.detections.some((d) => d.label === 'person'))).toBe(true);
+      expect(log.filter((l) => l.msg === 'detector ready')).toHaveLength(2);
+    } finally {
+      await detector.close();
+    }
+  });
+
   it('replaces a thread that does not answer in time, failing its image as transient, and goes on', async () => {
     const log: { level: number; msg: string }[] = [];
     const sink = new Writable({
