@@ -86,6 +86,30 @@ export class HsiProcess {
     return this.waitForLine((l) => l.msg === 'HSI ready', timeoutMs, 'HSI ready');
   }
 
+  /**
+   * Polls this process's `/api/stats` until at least `count` media files are in a final status (done, rejected,
+   * failed). After a SIGKILL, counting "file processed" log lines can come up short for good: a file committed just
+   * before the kill may never have had its line written. The database is the truth; the API reads it.
+   */
+  async waitForFilesFinished(count: number, timeoutMs: number): Promise<Record<string, number>> {
+    const api = (await this.waitForLine((l) => l.msg === 'HTTP API listening', 30_000, 'the HTTP API')).url as string;
+    const deadline = Date.now() + timeoutMs;
+    let last: Record<string, number> = {};
+    while (Date.now() < deadline) {
+      const response = await fetch(`${api}/api/stats`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+      if (response?.ok) {
+        last = ((await response.json()) as { media_files: Record<string, number> }).media_files;
+        const finished = (last.done ?? 0) + (last.rejected ?? 0) + (last.failed ?? 0);
+        if (finished >= count) return last;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${count} files to finish; media files by status: ` +
+        `${JSON.stringify(last)}; last warnings and errors: ${this.problems()}`,
+    );
+  }
+
   kill(signal: NodeJS.Signals): Promise<number | null> {
     this.child.kill(signal);
     return this.exited;

@@ -56,9 +56,10 @@ for (const backends of BACKENDS) {
 
       const second = HsiProcess.start(env);
       cleanups.push(async () => void second.child.kill('SIGKILL'));
-      void track(second);
       await second.ready();
-      await second.waitForLine(() => processed.size >= 2 * PER_CAMERA, 150_000, 'all files processed');
+      // Counted from the database, not from log lines: the first process may have committed a file and been
+      // killed before writing its "file processed" line.
+      await second.waitForFilesFinished(2 * PER_CAMERA, 150_000);
       // Past the longest window after the last detection, every batch has closed and been analysed.
       await new Promise((r) => setTimeout(r, 12_000));
       await second.kill('SIGTERM');

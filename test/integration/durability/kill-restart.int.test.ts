@@ -55,9 +55,10 @@ for (const backends of BACKENDS) {
 
       const second = HsiProcess.start(env);
       cleanups.push(async () => void second.child.kill('SIGKILL'));
-      void track(second);
       await second.ready();
-      await second.waitForLine(() => processed.size >= BURST, 150_000, `all ${BURST} files processed`);
+      // Counted from the database, not from log lines: the first process may have committed a file and been
+      // killed before writing its "file processed" line.
+      await second.waitForFilesFinished(BURST, 150_000);
       await second.kill('SIGTERM');
 
       const store = await openStore({
