@@ -3,8 +3,9 @@ import path from 'node:path';
 import { connectAsync } from 'mqtt';
 import ort from 'onnxruntime-node';
 import { loadConfig } from '../src/config/load.js';
+import { createSession } from '../src/detection/execution-provider.js';
 import { INPUT_SPECS, preprocess } from '../src/detection/preprocess.js';
-import { createLogger } from '../src/lib/logger.js';
+import { createLogger, silentLogger } from '../src/lib/logger.js';
 import { type Hsi, startHsi } from '../src/main.js';
 import { jemallocLibrary } from '../test/support/env.js';
 import { HsiProcess } from '../test/support/process.js';
@@ -12,13 +13,26 @@ import { type Figure, makeImages, percentile, round, tempDir } from './support.j
 
 export interface DetectionBenchOptions {
   images: number;
+  /** Alternating pipeline / bare-loop rounds; the best of each is compared. */
+  rounds: number;
   rssImages: number;
   env: Record<string, string>;
 }
 
-/** A bare loop: decode + letterbox with the same preprocessing, then `session.run`, one image after another. */
-export async function bareLoop(modelPath: string, files: string[], maxPixels: number): Promise<number> {
-  const session = await ort.InferenceSession.create(modelPath, { logSeverityLevel: 3 });
+/**
+ * A bare loop: decode + letterbox with the same preprocessing, then `session.run`, one image after another. The
+ * session has onnxruntime's defaults (threads spin between operators: fastest when nothing else runs), or with
+ * `hsiSession` the options HSI itself opens it with (no spinning, which the full pipeline needs on a small machine).
+ */
+export async function bareLoop(
+  modelPath: string,
+  files: string[],
+  maxPixels: number,
+  hsiSession = false,
+): Promise<number> {
+  const session = hsiSession
+    ? (await createSession({ modelPath, device: 'cpu', log: silentLogger() })).session
+    : await ort.InferenceSession.create(modelPath, { logSeverityLevel: 3 });
   const spec = INPUT_SPECS.yolox;
   const run = async (file: string) => {
     const input = await preprocess(readFileSync(file), spec, 416, 416, maxPixels);
@@ -49,7 +63,7 @@ export function startBenchHsi(env: Record<string, string>, root: string) {
   return { config, start: () => startHsi(config, createLogger('warn')) };
 }
 
-/** Pipeline throughput: files handed to ingest at once (hash, row, queue), detected, committed. */
+/** Pipeline throughput: a burst of uploads watched, ingested (hash, row, queue), detected, committed. */
 export async function pipelineThroughput(
   env: Record<string, string>,
   files: string[],
@@ -65,30 +79,39 @@ export async function pipelineThroughput(
 }
 
 /**
- * Copies `files` into a camera folder and hands them all to ingest at once (as the watcher does with a burst of
- * stable files); resolves with the seconds until the last one is processed or rejected.
+ * Copies `files` into a camera folder, as a camera's burst of uploads, and resolves with the seconds from the first
+ * file queued (stable, hashed, row written) until the last is processed or rejected: throughput, without the fixed
+ * `stable_ms` wait before the first file, which the bare loop has no equivalent of. The watcher ingests them, as in
+ * production: handing the files to ingest directly as well made every file go through ingest twice (the second time
+ * as a duplicate), which cost the main thread a hash, a header read and five queries per image no real upload pays.
  */
 export async function burst(hsi: Hsi, mediaRoot: string, files: string[]): Promise<number> {
   const camera = path.join(mediaRoot, 'Bench');
   mkdirSync(camera, { recursive: true });
-  const copies = files.map((f) => {
-    const target = path.join(camera, path.basename(f));
-    copyFileSync(f, target);
-    return target;
-  });
   let done = 0;
+  let duplicates = 0;
+  let firstQueuedAt: number | undefined;
+  hsi.bus.on('media.ingested', () => {
+    firstQueuedAt ??= performance.now();
+  });
   const finished = new Promise<void>((resolve) => {
     const count = () => {
       done += 1;
-      if (done === copies.length) resolve();
+      if (done === files.length) resolve();
     };
     hsi.bus.on('media.processed', count);
     hsi.bus.on('media.rejected', count);
+    hsi.bus.on('media.duplicate', () => {
+      duplicates += 1;
+      count();
+    });
   });
-  const startAt = performance.now();
-  await Promise.all(copies.map((file) => hsi.ingest!.ingest(file)));
+  for (const file of files) copyFileSync(file, path.join(camera, path.basename(file)));
   await finished;
-  return (performance.now() - startAt) / 1000;
+  const seconds = (performance.now() - (firstQueuedAt ?? Number.NaN)) / 1000;
+  if (duplicates > 0)
+    throw new Error(`${duplicates} of ${files.length} bench images were duplicates: make them distinct`);
+  return seconds;
 }
 
 interface UploadLatency {
@@ -198,9 +221,22 @@ export async function rssOverRun(env: Record<string, string>, files: string[], c
 export async function runDetectionBench(options: DetectionBenchOptions): Promise<Figure[]> {
   const imageDir = tempDir('hsi-bench-img-');
   const images = await makeImages(imageDir, options.images);
-  const { perSecond: pipeline, config } = await pipelineThroughput(options.env, images);
-  const bare = await bareLoop(config.detector.model, images, config.ingest.max_pixels);
+  // The shared 2-core machine's speed moves by up to 1.5x within a minute: pipeline and bare loop alternate, and the
+  // best round of each is compared (the least disturbed run is the closest to what the code costs).
+  const pipelines: number[] = [];
+  const bares: number[] = [];
+  const hsiBares: number[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    const { perSecond, config } = await pipelineThroughput(options.env, images);
+    pipelines.push(perSecond);
+    bares.push(await bareLoop(config.detector.model, images, config.ingest.max_pixels));
+    hsiBares.push(await bareLoop(config.detector.model, images, config.ingest.max_pixels, true));
+  }
+  const pipeline = Math.max(...pipelines);
+  const bare = Math.max(...bares);
   const ratio = pipeline / bare;
+  const roundsNote = (values: number[]) =>
+    values.length > 1 ? ` (rounds: ${values.map((v) => round(v)).join(', ')})` : '';
   const latencies = await uploadLatencies(options.env, images.slice(0, 40));
   const committed = latencies.map((l) => l.committedMs);
   const withMqtt = latencies.filter((l) => l.mqttMs !== undefined);
@@ -224,8 +260,24 @@ export async function runDetectionBench(options: DetectionBenchOptions): Promise
   const firstHalf = rss[Math.floor(rss.length / 2) - 1] ?? rss[0]!;
   const last = rss.at(-1)!;
   return [
-    { name: 'bare decode + session.run', value: `${round(bare)} img/s`, target: 'baseline', ok: undefined },
-    { name: 'pipeline throughput', value: `${round(pipeline)} img/s`, target: '', ok: undefined },
+    {
+      name: `bare decode + session.run, best of ${bares.length}`,
+      value: `${round(bare)} img/s${roundsNote(bares)}`,
+      target: 'baseline',
+      ok: undefined,
+    },
+    {
+      name: "bare loop with HSI's session options (no spinning)",
+      value: `${round(Math.max(...hsiBares))} img/s${roundsNote(hsiBares)}`,
+      target: 'for reference',
+      ok: undefined,
+    },
+    {
+      name: `pipeline throughput, best of ${pipelines.length}`,
+      value: `${round(pipeline)} img/s${roundsNote(pipelines)}`,
+      target: '',
+      ok: undefined,
+    },
     { name: 'pipeline / bare', value: round(ratio, 2).toFixed(2), target: '>= 0.85', ok: ratio >= 0.85 },
     { name: 'stable -> committed p50', value: `${round(percentile(committed, 50))} ms`, target: '', ok: undefined },
     { name: 'stable -> committed p95', value: `${round(percentile(committed, 95))} ms`, target: '', ok: undefined },

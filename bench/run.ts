@@ -35,7 +35,14 @@ console.log(
 );
 const figures: Figure[] = [];
 figures.push(...(await runStartupBench(quick ? 1 : 3)));
-figures.push(...(await runDetectionBench({ images: quick ? 60 : 200, rssImages: quick ? 300 : 10_000, env })));
+figures.push(
+  ...(await runDetectionBench({
+    images: quick ? 60 : 200,
+    rounds: quick ? 1 : 3,
+    rssImages: quick ? 300 : 10_000,
+    env,
+  })),
+);
 figures.push(...(await runEventsBench({ env, fastPath: quick ? 10 : 30, batches: quick ? 100 : 500 })));
 figures.push(...(await runMqttBench(env)));
 // The storage figure is about PostgreSQL (the production store); PGlite is measured for comparison.
