@@ -5,11 +5,14 @@ import type { AnalysisJob } from '../queue/contracts.js';
 import { getHouseMode } from '../storage/arming.repository.js';
 import type { DbOrTx } from '../storage/database.js';
 import { recentEventsOnCamera } from '../storage/event.repository.js';
+import { cameraFeedback } from '../storage/feedback.repository.js';
 import { listZones } from '../storage/zone.repository.js';
 import type { PromptInput } from './prompts.js';
 import { objectStats, type ScorerInput } from './rules-scorer.js';
 
 export const RECENT_WINDOW_MINUTES = 60;
+/** How far back the owner's feedback on the camera is given to the prompt. */
+export const FEEDBACK_WINDOW_DAYS = 30;
 
 export interface BatchDetectionRow {
   id: number;
@@ -66,6 +69,7 @@ export async function gatherFacts(
     .map((z) => toZoneHit(z, z.armed));
   const since = new Date(job.startedAt - RECENT_WINDOW_MINUTES * 60_000);
   const recent = (await recentEventsOnCamera(db, job.cameraId, since)).filter((e) => e.batchId !== job.batchId);
+  const feedback = await cameraFeedback(db, job.cameraId, new Date(job.startedAt - FEEDBACK_WINDOW_DAYS * 86_400_000));
   const stats = objectStats(
     detections.map((d) => ({ objectType: d.objectType, confidence: d.confidence, frame: d.mediaFileId })),
   );
@@ -89,6 +93,8 @@ export async function gatherFacts(
       houseMode,
       recentEvents: recent.map((e) => ({ startedAt: e.startedAt, riskLevel: e.riskLevel, summary: e.summary })),
       recentWindowMinutes: RECENT_WINDOW_MINUTES,
+      feedback,
+      feedbackWindowDays: FEEDBACK_WINDOW_DAYS,
     },
     scorer: {
       cameraName,

@@ -1,5 +1,5 @@
 import { describeHouseMode, type HouseMode, isZoneArmed } from '../domain/arming.js';
-import { RISK_LEVELS, type RiskLevel } from '../domain/risk.js';
+import { type LevelFeedback, RISK_LEVELS, type RiskLevel } from '../domain/risk.js';
 import { localTime, type Weekday } from '../domain/schedule.js';
 import type { ZoneHit } from '../domain/zones.js';
 
@@ -10,7 +10,7 @@ import type { ZoneHit } from '../domain/zones.js';
  * wording changes, so stored events and feedback can be tied to the prompt that scored them.
  */
 
-export const PROMPT_VERSION = 'hsi-risk-1';
+export const PROMPT_VERSION = 'hsi-risk-2';
 
 /** JSON Schema of the answer; usable as an OpenAI-compatible `response_format` json_schema. */
 export const RISK_ASSESSMENT_SCHEMA = {
@@ -47,6 +47,10 @@ the zones touched (entry points matter most), how many people and how long they 
 the same camera. Night alone is not a threat. You get detections, not images: never invent behaviour the data \
 does not show. risk_level must be the level of risk_score.
 
+The owner's feedback on this camera's past events is the best calibration you have: where events of a level were \
+mostly false alarms or rated too high, score similar events lower; where the owner reports missed threats or \
+ratings too low, do not under-score similar events.
+
 Answer with ONLY this JSON object, no markdown and no text before or after it:
 {"risk_score": <integer 0-100>, "risk_level": "low"|"medium"|"high"|"critical", \
 "summary": "<one sentence, at most 200 characters>", "reasoning": "<two or three sentences on why this score>", \
@@ -77,6 +81,10 @@ export interface PromptInput {
   recentEvents: readonly RecentEvent[];
   /** What `recentEvents` covers, for the wording ("last 60 minutes"). */
   recentWindowMinutes: number;
+  /** The owner's feedback on this camera's past events, per level they were given (rated levels only). */
+  feedback: readonly LevelFeedback[];
+  /** What `feedback` covers, for the wording ("last 30 days"). */
+  feedbackWindowDays: number;
 }
 
 export interface ChatMessage {
@@ -156,6 +164,24 @@ function recentLines(input: PromptInput): string[] {
   return [`${header}: ${input.recentEvents.length} event(s)`, ...shown, ...(more > 0 ? [`- and ${more} more`] : [])];
 }
 
+function feedbackLines(input: PromptInput): string[] {
+  const header = `Owner feedback on this camera's events (last ${input.feedbackWindowDays} days)`;
+  const rated = input.feedback.filter((f) => f.rated > 0);
+  if (rated.length === 0) return [`${header}: none`];
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const lines = rated.map((f) => {
+    const parts = [
+      f.accurate > 0 ? `${f.accurate} accurate` : '',
+      f.falseAlarms > 0 ? plural(f.falseAlarms, 'false alarm', 'false alarms') : '',
+      f.tooHigh > 0 ? `${f.tooHigh} rated too high` : '',
+      f.tooLow > 0 ? `${f.tooLow} rated too low` : '',
+      f.missedThreats > 0 ? plural(f.missedThreats, 'missed threat', 'missed threats') : '',
+    ].filter((p) => p !== '');
+    return `- ${f.level} events: ${f.rated} rated: ${parts.join(', ')}`;
+  });
+  return [`${header}, by the level they were given:`, ...lines];
+}
+
 /** The user message: the event's facts, one per line. */
 export function buildUserPrompt(input: PromptInput): string {
   const kind = input.isFastPath ? ' (fast path: one high-confidence detection, analysed at once)' : '';
@@ -167,6 +193,7 @@ export function buildUserPrompt(input: PromptInput): string {
     ...objectLines(input),
     zoneLine(input),
     ...recentLines(input),
+    ...feedbackLines(input),
     '',
     'Assess the risk of this event. Answer with the JSON object only.',
   ].join('\n');

@@ -55,3 +55,18 @@ export function riskLevelRank(level: RiskLevel): number {
 export function riskLevelAtLeast(level: RiskLevel, floor: RiskLevel): boolean {
   return riskLevelRank(level) >= riskLevelRank(floor);
 }
+
+/**
+ * The owner's feedback on one camera's past events that were given one risk level: how many were rated, and how
+ * many of those were accurate, false alarms, rated too high or too low (`severity_wrong` with the level expected),
+ * or a threat the event under-scored (`missed_threat`).
+ */
+export interface LevelFeedback {
+  level: RiskLevel;
+  rated: number;
+  accurate: number;
+  falseAlarms: number;
+  tooHigh: number;
+  tooLow: number;
+  missedThreats: number;
+}

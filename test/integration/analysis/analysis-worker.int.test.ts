@@ -10,6 +10,7 @@ import { silentLogger } from '../../../src/lib/logger.js';
 import type { AnalysisJob, JobHandler } from '../../../src/queue/contracts.js';
 import { seedDefaultRules } from '../../../src/storage/alert-rule.repository.js';
 import { getEventByBatch } from '../../../src/storage/event.repository.js';
+import { recordFeedback } from '../../../src/storage/feedback.repository.js';
 import { FakeLlmServer, garbage, hang, json, status, text } from '../../support/fake-llm.js';
 import { seedDetections } from '../../support/seed.js';
 import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
@@ -95,6 +96,23 @@ for (const engine of ENGINES) {
         .where('event_id', '=', event.id)
         .executeTakeFirst();
       expect(audit).toMatchObject({ analysis_source: 'llm', llm_attempts: 1 });
+    });
+
+    it("gives the LLM the owner's feedback on the camera's past events", async () => {
+      llm.reply(json(answer));
+      const first = await analyse('side_gate');
+      const userMessage = () =>
+        (llm.completions.at(-1)!.body as { messages: { role: string; content: string }[] }).messages.find(
+          (m) => m.role === 'user',
+        )?.content;
+      expect(userMessage()).toContain("Owner feedback on this camera's events (last 30 days): none");
+      await recordFeedback(t.store.db, { eventId: first.event.id, feedbackType: 'false_positive' });
+      llm.reply(json(answer));
+      await analyse('side_gate');
+      expect(userMessage()).toContain(
+        "Owner feedback on this camera's events (last 30 days), by the level they were given:\n" +
+          '- low events: 1 rated: 1 false alarm',
+      );
     });
 
     it('reads JSON wrapped in <think> and prose', async () => {

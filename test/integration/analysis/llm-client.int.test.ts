@@ -37,6 +37,8 @@ const prompt = buildRiskPrompt({
   houseMode: 'disarmed',
   recentEvents: [],
   recentWindowMinutes: 60,
+  feedback: [],
+  feedbackWindowDays: 30,
 });
 const rulesInput: ScorerInput = {
   cameraName: 'Front Door',

@@ -4,20 +4,31 @@ import { getEventAudit, recordEventAudit } from '../../../src/storage/audit.repo
 import { ensureCamera } from '../../../src/storage/camera.repository.js';
 import type { DbOrTx } from '../../../src/storage/database.js';
 import { insertEventForBatch, softDeleteEvent } from '../../../src/storage/event.repository.js';
-import { feedbackSummary, getFeedback, recordFeedback } from '../../../src/storage/feedback.repository.js';
+import type { FeedbackType } from '../../../src/storage/feedback.repository.js';
+import {
+  cameraFeedback,
+  feedbackSummary,
+  getFeedback,
+  recordFeedback,
+} from '../../../src/storage/feedback.repository.js';
 import { ensurePromptVersion, listPromptVersions } from '../../../src/storage/prompt-version.repository.js';
 import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
 
 const SCORE: Readonly<Record<RiskLevel, number>> = { low: 10, medium: 40, high: 70, critical: 90 };
 let batch = 0;
 
-async function addEvent(db: DbOrTx, level: RiskLevel, startedAt = new Date('2026-03-01T12:00:00Z')) {
+async function addEvent(
+  db: DbOrTx,
+  level: RiskLevel,
+  startedAt = new Date('2026-03-01T12:00:00Z'),
+  cameraId = 'porch',
+) {
   batch += 1;
   const { event } = await insertEventForBatch(
     db,
     {
-      batchId: `porch:${batch}`,
-      cameraId: 'porch',
+      batchId: `${cameraId}:${batch}`,
+      cameraId,
       startedAt,
       endedAt: startedAt,
       riskScore: SCORE[level],
@@ -81,6 +92,35 @@ for (const engine of ENGINES) {
       });
       const later = await feedbackSummary(db, { since: new Date('2026-03-02T00:00:00Z') });
       expect(later.map((s) => s.events)).toStrictEqual([0, 0, 0, 0]);
+    });
+
+    it("counts one camera's recent feedback per level, by kind, for the risk prompt", async () => {
+      await ensureCamera(db, { id: 'gate', name: 'Gate', folderPath: '/media/Gate' });
+      const at = new Date('2026-04-10T12:00:00Z');
+      const rate = async (level: RiskLevel, feedbackType: FeedbackType, expectedSeverity?: RiskLevel, when = at) =>
+        recordFeedback(db, { eventId: await addEvent(db, level, when, 'gate'), feedbackType, expectedSeverity });
+      expect(await cameraFeedback(db, 'gate', new Date(0))).toStrictEqual([]);
+      await rate('medium', 'false_positive');
+      await rate('medium', 'false_positive');
+      await rate('medium', 'severity_wrong', 'low');
+      await rate('medium', 'accurate');
+      await rate('low', 'missed_threat');
+      await rate('low', 'severity_wrong', 'high');
+      await rate('high', 'severity_wrong', 'high'); // "wrong" but the same level: counted as rated only
+      await rate('high', 'false_positive', undefined, new Date('2026-01-01T00:00:00Z')); // before the window
+      await addEvent(db, 'critical', at, 'gate'); // no feedback
+      const deleted = await addEvent(db, 'high', at, 'gate');
+      await recordFeedback(db, { eventId: deleted, feedbackType: 'false_positive' });
+      await softDeleteEvent(db, deleted, new Date());
+      // Another camera's feedback is not this camera's.
+      await recordFeedback(db, { eventId: await addEvent(db, 'medium', at), feedbackType: 'false_positive' });
+
+      const none = { accurate: 0, falseAlarms: 0, tooHigh: 0, tooLow: 0, missedThreats: 0 };
+      expect(await cameraFeedback(db, 'gate', new Date('2026-03-15T00:00:00Z'))).toStrictEqual([
+        { level: 'low', rated: 2, ...none, tooLow: 1, missedThreats: 1 },
+        { level: 'medium', rated: 4, ...none, accurate: 1, falseAlarms: 2, tooHigh: 1 },
+        { level: 'high', rated: 1, ...none },
+      ]);
     });
 
     it('refuses feedback of an unknown type or on a missing event', async () => {

@@ -31,6 +31,8 @@ const base: PromptInput = {
     { startedAt: new Date('2026-03-28T21:40:00Z'), riskLevel: 'medium', summary: 'Person\nat the gate' },
   ],
   recentWindowMinutes: 60,
+  feedback: [],
+  feedbackWindowDays: 30,
 };
 
 describe('buildUserPrompt', () => {
@@ -47,6 +49,7 @@ describe('buildUserPrompt', () => {
         'Recent activity on this camera (last 60 minutes): 2 event(s)',
         '- 23:01 low: "A cat crossed the \'yard\'"',
         '- 22:40 medium: "Person at the gate"',
+        "Owner feedback on this camera's events (last 30 days): none",
         '',
         'Assess the risk of this event. Answer with the JSON object only.',
       ].join('\n'),
@@ -105,6 +108,25 @@ describe('buildUserPrompt', () => {
       '- and 2 more',
     ]);
   });
+
+  it("gives the owner's feedback per level, naming only what was said", () => {
+    const lines = buildUserPrompt({
+      ...base,
+      feedback: [
+        { level: 'low', rated: 5, accurate: 4, falseAlarms: 0, tooHigh: 0, tooLow: 0, missedThreats: 1 },
+        { level: 'medium', rated: 6, accurate: 1, falseAlarms: 4, tooHigh: 1, tooLow: 0, missedThreats: 0 },
+        { level: 'high', rated: 1, accurate: 0, falseAlarms: 1, tooHigh: 0, tooLow: 0, missedThreats: 0 },
+        { level: 'critical', rated: 0, accurate: 0, falseAlarms: 0, tooHigh: 0, tooLow: 0, missedThreats: 0 },
+      ],
+    }).split('\n');
+    const start = lines.indexOf("Owner feedback on this camera's events (last 30 days), by the level they were given:");
+    expect(lines.slice(start + 1, start + 5)).toStrictEqual([
+      '- low events: 5 rated: 4 accurate, 1 missed threat',
+      '- medium events: 6 rated: 1 accurate, 4 false alarms, 1 rated too high',
+      '- high events: 1 rated: 1 false alarm',
+      '',
+    ]);
+  });
 });
 
 describe('sanitise', () => {
@@ -126,6 +148,7 @@ describe('system prompt and schema', () => {
       'A break-in or forced entry',
       '85-100',
       'Answer with ONLY this JSON object',
+      "The owner's feedback on this camera's past events is the best calibration you have",
     ]) {
       expect(SYSTEM_PROMPT).toContain(phrase);
     }
