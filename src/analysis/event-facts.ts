@@ -105,6 +105,7 @@ export async function gatherFacts(
       zonesHit,
       houseMode,
       recentEventsOnCamera: recent.length,
+      feedback,
     },
   };
 }

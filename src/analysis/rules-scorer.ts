@@ -1,5 +1,12 @@
 import { type HouseMode, isZoneArmed } from '../domain/arming.js';
-import { clampScore, type RiskLevel, riskLevelFor } from '../domain/risk.js';
+import {
+  clampScore,
+  type LevelFeedback,
+  RISK_BANDS,
+  RISK_LEVELS,
+  type RiskLevel,
+  riskLevelFor,
+} from '../domain/risk.js';
 import type { Weekday } from '../domain/schedule.js';
 import type { ZoneHit } from '../domain/zones.js';
 
@@ -24,6 +31,11 @@ import type { ZoneHit } from '../domain/zones.js';
  * Resulting bands (examples): car or animal by day 2–5 low; person by day disarmed 12–17 low; person at night
  * 37–52 medium; person in an armed zone while armed_away 62 high; person at night in an armed entry_point 82
  * high; two people at night in an armed entry_point 90 critical.
+ *
+ * Then the owner's feedback on this camera's events of the level reached (at least 3 rated): when a third or more
+ * were missed threats or rated too low, the score rises to the next level's floor; otherwise, when two thirds or
+ * more were false alarms or rated too high, it drops to the top of the level below. Critical is never lowered
+ * (an intrusion must not be talked down by past false alarms) and low cannot drop further.
  */
 
 export interface ScorerInput {
@@ -42,6 +54,8 @@ export interface ScorerInput {
   houseMode: HouseMode;
   /** Events on this camera in the recent past (the adapter picks the window, e.g. one hour). */
   recentEventsOnCamera: number;
+  /** The owner's feedback on this camera's past events, per level they were given. */
+  feedback: readonly LevelFeedback[];
 }
 
 export interface ScoreFactor {
@@ -147,22 +161,55 @@ export function scoreEvent(input: ScorerInput): RulesAssessment {
     const score = Math.min(raw, c.cap);
     if (score > best.score || best.factors.length === 0) best = { factors: c.factors, score, capped: raw > c.cap };
   }
-  const riskLevel = riskLevelFor(best.score);
+  const calibration = feedbackFactor(input.feedback, best.score);
+  const factors = calibration === undefined ? best.factors : [...best.factors, calibration];
+  const score = clampScore(best.score + (calibration?.points ?? 0));
+  const riskLevel = riskLevelFor(score);
   return {
-    riskScore: best.score,
+    riskScore: score,
     riskLevel,
     summary: summarise(input, types, s),
-    reasoning: explain(best.factors, best.score, riskLevel, best.capped),
+    reasoning: explain(best.factors, calibration, score, riskLevel, best.capped),
     recommendedAction: ACTIONS[riskLevel],
-    factors: best.factors,
+    factors,
   };
 }
 
-function explain(factors: readonly ScoreFactor[], score: number, level: RiskLevel, capped: boolean): string {
+const FEEDBACK_MIN_RATED = 3;
+
+/** The move the owner's feedback asks of a score at its level (see the header), or undefined. */
+function feedbackFactor(feedback: readonly LevelFeedback[], score: number): ScoreFactor | undefined {
+  const level = riskLevelFor(score);
+  const f = feedback.find((x) => x.level === level);
+  if (f === undefined || f.rated < FEEDBACK_MIN_RATED) return undefined;
+  const index = RISK_LEVELS.indexOf(level);
+  const up = f.tooLow + f.missedThreats;
+  const down = f.falseAlarms + f.tooHigh;
+  const next = RISK_LEVELS[index + 1];
+  if (next !== undefined && up * 3 >= f.rated) {
+    const label = `owner feedback: ${up} of ${f.rated} ${level} events here were missed threats or rated too low`;
+    return { label, points: RISK_BANDS[next].min - score };
+  }
+  const below = RISK_LEVELS[index - 1];
+  if (below !== undefined && level !== 'critical' && down * 3 >= f.rated * 2) {
+    const label = `owner feedback: ${down} of ${f.rated} ${level} events here were false alarms or rated too high`;
+    return { label, points: RISK_BANDS[below].max - score };
+  }
+  return undefined;
+}
+
+function explain(
+  factors: readonly ScoreFactor[],
+  calibration: ScoreFactor | undefined,
+  score: number,
+  level: RiskLevel,
+  capped: boolean,
+): string {
   if (factors.length === 0) return `Rules scorer: no objects detected = ${score} (${level}).`;
-  const parts = factors.map((f) => `${f.label} ${f.points >= 0 ? '+' : ''}${f.points}`);
+  const sign = (f: ScoreFactor) => `${f.label} ${f.points >= 0 ? '+' : ''}${f.points}`;
   const cap = capped ? `; capped at ${UNCORROBORATED_CAP} (one person, no repeated activity)` : '';
-  return `Rules scorer: ${parts.join('; ')}${cap} = ${score} (${level}).`;
+  const owner = calibration === undefined ? '' : `; ${sign(calibration)}`;
+  return `Rules scorer: ${factors.map(sign).join('; ')}${cap}${owner} = ${score} (${level}).`;
 }
 
 function typeOrder(a: string, b: string): number {

@@ -50,6 +50,7 @@ const rulesInput: ScorerInput = {
   zonesHit: [],
   houseMode: 'disarmed',
   recentEventsOnCamera: 0,
+  feedback: [],
 };
 const answer = {
   risk_score: 18,

@@ -23,6 +23,7 @@ const rulesInput: ScorerInput = {
   zonesHit: [],
   houseMode: 'disarmed',
   recentEventsOnCamera: 0,
+  feedback: [],
 };
 
 const rulesAssessment = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isNightHour, objectStats, type ScorerInput, scoreEvent } from '../../../src/analysis/rules-scorer.js';
+import type { LevelFeedback } from '../../../src/domain/risk.js';
 import type { ZoneHit } from '../../../src/domain/zones.js';
 
 const porch: ZoneHit = { id: 'porch', name: 'Porch', zoneType: 'entry_point', armed: true };
@@ -17,6 +18,7 @@ function input(overrides: Partial<ScorerInput> = {}): ScorerInput {
     zonesHit: [],
     houseMode: 'disarmed',
     recentEventsOnCamera: 0,
+    feedback: [],
     ...overrides,
   };
 }
@@ -160,6 +162,55 @@ describe('scoreEvent output', () => {
       recommendedAction: 'No action needed.',
       factors: [],
     });
+  });
+});
+
+describe("scoreEvent and the owner's feedback", () => {
+  const rated = (level: LevelFeedback['level'], counts: Partial<LevelFeedback>): LevelFeedback => ({
+    level,
+    rated: 0,
+    accurate: 0,
+    falseAlarms: 0,
+    tooHigh: 0,
+    tooLow: 0,
+    missedThreats: 0,
+    ...counts,
+  });
+  // A person at night, disarmed, no zone: 37 (medium).
+  const medium = input(night);
+
+  it('drops a level the owner mostly called false alarms or too high to the top of the level below', () => {
+    expect(scoreEvent(medium)).toMatchObject({ riskScore: 37, riskLevel: 'medium' });
+    const result = scoreEvent({ ...medium, feedback: [rated('medium', { rated: 3, falseAlarms: 1, tooHigh: 1 })] });
+    expect(result).toMatchObject({ riskScore: 29, riskLevel: 'low', recommendedAction: 'No action needed.' });
+    expect(result.reasoning).toBe(
+      'Rules scorer: person present +12; night (hour 23) +25; ' +
+        'owner feedback: 2 of 3 medium events here were false alarms or rated too high -8 = 29 (low).',
+    );
+  });
+
+  it('raises a level where a third or more were missed threats or rated too low, before any lowering', () => {
+    const feedback = [rated('medium', { rated: 6, missedThreats: 1, tooLow: 1, falseAlarms: 4 })];
+    expect(scoreEvent({ ...medium, feedback })).toMatchObject({ riskScore: 60, riskLevel: 'high' });
+    expect(scoreEvent({ ...input(), feedback: [rated('low', { rated: 3, missedThreats: 1 })] })).toMatchObject({
+      riskScore: 30,
+      riskLevel: 'medium',
+    });
+  });
+
+  it('needs three rated events of the level reached, and ignores other levels', () => {
+    expect(scoreEvent({ ...medium, feedback: [rated('medium', { rated: 2, falseAlarms: 2 })] }).riskScore).toBe(37);
+    expect(scoreEvent({ ...medium, feedback: [rated('high', { rated: 9, falseAlarms: 9 })] }).riskScore).toBe(37);
+    expect(scoreEvent({ ...medium, feedback: [rated('medium', { rated: 3, falseAlarms: 1 })] }).riskScore).toBe(37);
+  });
+
+  it('never lowers a critical event, and cannot lower a low one', () => {
+    const critical = input({ ...night, ...twoPeople, zonesHit: [porch], houseMode: 'armed_night' });
+    const before = scoreEvent(critical);
+    expect(before.riskLevel).toBe('critical');
+    const feedback = [rated('critical', { rated: 5, falseAlarms: 5 }), rated('low', { rated: 5, falseAlarms: 5 })];
+    expect(scoreEvent({ ...critical, feedback }).riskScore).toBe(before.riskScore);
+    expect(scoreEvent({ ...input(), feedback }).riskScore).toBe(12);
   });
 });
 
