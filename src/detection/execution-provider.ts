@@ -91,7 +91,7 @@ async function openSession(request: SessionRequest, provider: ExecutionProvider)
     // onnxruntime's CPU threads spin between operators by default: on a small machine that burns a core the
     // database, MQTT and the next image's decoding need (2-core machine, 300-image burst: CPU per image 64 -> 48 ms,
     // same throughput; with two images in flight, 29 -> 32 img/s).
-    ...(provider === 'cpu' && process.env.HSI_EXP_SPIN !== '1'
+    ...(provider === 'cpu'
       ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }
       : {}),
   };
