@@ -70,3 +70,8 @@ export interface LevelFeedback {
   tooLow: number;
   missedThreats: number;
 }
+
+/** A level's feedback with nothing counted, or with the given counts. */
+export function levelFeedback(level: RiskLevel, counts: Partial<Omit<LevelFeedback, 'level'>> = {}): LevelFeedback {
+  return { level, rated: 0, accurate: 0, falseAlarms: 0, tooHigh: 0, tooLow: 0, missedThreats: 0, ...counts };
+}

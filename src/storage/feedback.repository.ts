@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { isRiskLevel, type LevelFeedback, RISK_LEVELS, type RiskLevel } from '../domain/risk.js';
+import { isRiskLevel, type LevelFeedback, levelFeedback, RISK_LEVELS, type RiskLevel } from '../domain/risk.js';
 import { AppError } from '../lib/errors.js';
 import type { DbOrTx } from './database.js';
 import { type EventFeedbackRow, FEEDBACK_TYPES, type FeedbackType } from './tables/feedback.table.js';
@@ -156,15 +156,7 @@ export async function cameraFeedback(db: DbOrTx, cameraId: string, since: Date):
   const byLevel = new Map<RiskLevel, LevelFeedback>();
   for (const row of rows) {
     const level = row.risk_level;
-    const entry = byLevel.get(level) ?? {
-      level,
-      rated: 0,
-      accurate: 0,
-      falseAlarms: 0,
-      tooHigh: 0,
-      tooLow: 0,
-      missedThreats: 0,
-    };
+    const entry = byLevel.get(level) ?? levelFeedback(level);
     const n = Number(row.n);
     entry.rated += n;
     if (row.feedback_type === 'accurate') entry.accurate += n;

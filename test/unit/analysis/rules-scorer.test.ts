@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isNightHour, objectStats, type ScorerInput, scoreEvent } from '../../../src/analysis/rules-scorer.js';
-import type { LevelFeedback } from '../../../src/domain/risk.js';
+import { levelFeedback } from '../../../src/domain/risk.js';
 import type { ZoneHit } from '../../../src/domain/zones.js';
 
 const porch: ZoneHit = { id: 'porch', name: 'Porch', zoneType: 'entry_point', armed: true };
@@ -166,16 +166,7 @@ describe('scoreEvent output', () => {
 });
 
 describe("scoreEvent and the owner's feedback", () => {
-  const rated = (level: LevelFeedback['level'], counts: Partial<LevelFeedback>): LevelFeedback => ({
-    level,
-    rated: 0,
-    accurate: 0,
-    falseAlarms: 0,
-    tooHigh: 0,
-    tooLow: 0,
-    missedThreats: 0,
-    ...counts,
-  });
+  const rated = levelFeedback;
   // A person at night, disarmed, no zone: 37 (medium).
   const medium = input(night);
 
