@@ -27,6 +27,7 @@ function syntheticEvent(id: number, cameraId: string): EventRecord {
     detectionCount: 1,
     isFastPath: false,
     analysisSource: 'rules',
+    closedAt: null,
   };
 }
 

@@ -41,6 +41,7 @@ export function eventToRecord(e: SecurityEvent): EventRecord {
     detectionCount: e.detectionCount,
     isFastPath: e.isFastPath,
     analysisSource: e.analysisSource,
+    closedAt: e.closedAt,
   };
 }
 

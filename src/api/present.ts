@@ -48,6 +48,7 @@ export function eventRecordJson(e: EventRecord) {
     detection_count: e.detectionCount,
     is_fast_path: e.isFastPath,
     analysis_source: e.analysisSource,
+    closed_at: e.closedAt === null ? null : iso(e.closedAt),
   };
 }
 

@@ -71,6 +71,8 @@ const eventRecordProperties = {
   detection_count: int,
   is_fast_path: bool,
   analysis_source: { type: 'string', enum: ['llm', 'rules', 'rules_fallback'] },
+  /** Null while the visit is open: more detections may join and the analysis may change. */
+  closed_at: nullableDateTime,
 };
 
 export const eventRecordSchema = object(eventRecordProperties);

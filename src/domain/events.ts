@@ -36,9 +36,19 @@ export interface BusEvents {
     timings: { preprocessMs: number; inferenceMs: number; postprocessMs: number };
   };
   'detection.created': { cameraId: string; mediaFileId: number; detections: DetectionRecord[] };
+  /**
+   * A visit's event was opened (at the fast path, with every detection of that frame) or, when no fast path
+   * happened, created when its batch closed (then `event.closedAt` is already set).
+   */
   'event.created': { event: EventRecord; latencyMs: number };
+  /**
+   * An event was re-analysed: more detections of the same visit joined, or its batch closed (`event.closedAt` set,
+   * the last update of the visit). `previous` is the event as last announced.
+   */
+  'event.updated': { event: EventRecord; previous: EventRecord; latencyMs: number };
   'alert.created': { alert: AlertRecord };
-  'alert.updated': { alert: AlertRecord; action: 'acknowledge' | 'dismiss' | 'deliver' };
+  /** `escalate`: a later update of the same event raised the alert's severity (one alert per event, never two). */
+  'alert.updated': { alert: AlertRecord; action: 'acknowledge' | 'dismiss' | 'deliver' | 'escalate' };
   'arming.changed':
     | { scope: 'house'; mode: HouseMode; previous: HouseMode; actor: string }
     | { scope: 'zone'; zoneId: string; cameraId: string; armed: boolean; actor: string };
@@ -62,6 +72,8 @@ export interface EventRecord {
   detectionCount: number;
   isFastPath: boolean;
   analysisSource: AnalysisSource;
+  /** When the visit's batch closed and the event got its final analysis; null while detections may still join. */
+  closedAt: Date | null;
 }
 
 export interface AlertRecord {

@@ -43,6 +43,7 @@ export async function insertEventForBatch(
       object_types: [...input.objectTypes],
       detection_count: input.detectionCount ?? ids.length,
       is_fast_path: input.isFastPath,
+      closed_at: input.closedAt === undefined ? sql<Date>`now()` : input.closedAt,
     })
     .onConflict((oc) => oc.column('batch_id').doNothing())
     .returning(EVENT_COLUMNS)

@@ -6,7 +6,7 @@ import type { Logger } from '../lib/logger.js';
 
 /** Bus events that cross processes when roles are split, by the data model's channel. */
 const CHANNELS: Record<string, readonly (keyof BusEvents)[]> = {
-  security_events: ['detection.created', 'event.created', 'alert.created', 'alert.updated'],
+  security_events: ['detection.created', 'event.created', 'event.updated', 'alert.created', 'alert.updated'],
   system_status: [
     'camera.created',
     'media.ingested',

@@ -7,12 +7,19 @@ import { errors } from '../schemas.js';
 
 /** What `/ws/events` sends, one JSON text frame per bus event. */
 export type StreamMessage =
-  | { type: 'event'; data: ReturnType<typeof eventRecordJson> }
+  | { type: 'event'; action: EventAction; data: ReturnType<typeof eventRecordJson> }
   | {
       type: 'alert';
-      action: 'created' | 'acknowledge' | 'dismiss' | 'deliver';
+      action: 'created' | 'acknowledge' | 'dismiss' | 'deliver' | 'escalate';
       data: ReturnType<typeof alertRecordJson>;
     };
+
+/**
+ * A visit's lifecycle, as on MQTT: `new` once when its event is created, `update` when more detections joined and it
+ * was re-analysed, `end` once when its batch closed (the final analysis). An event created at batch close (no fast
+ * path) sends `new` then `end`.
+ */
+export type EventAction = 'new' | 'update' | 'end';
 
 /**
  * `GET /ws/events`: new events, new alerts and alert changes as they happen, to every connected client; and
@@ -26,7 +33,13 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext, metrics: Api
     for (const socket of clients) if (socket.readyState === socket.OPEN) socket.send(text);
   };
   const off = [
-    bus.on('event.created', ({ event }) => broadcast({ type: 'event', data: eventRecordJson(event) })),
+    bus.on('event.created', ({ event }) => {
+      broadcast({ type: 'event', action: 'new', data: eventRecordJson(event) });
+      if (event.closedAt !== null) broadcast({ type: 'event', action: 'end', data: eventRecordJson(event) });
+    }),
+    bus.on('event.updated', ({ event }) =>
+      broadcast({ type: 'event', action: event.closedAt === null ? 'update' : 'end', data: eventRecordJson(event) }),
+    ),
     bus.on('alert.created', ({ alert }) =>
       broadcast({ type: 'alert', action: 'created', data: alertRecordJson(alert) }),
     ),
@@ -44,7 +57,8 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext, metrics: Api
       websocket: true,
       schema: {
         tags: ['stream'],
-        summary: 'WebSocket: {type: "event"|"alert", data} for every new event, new alert and alert change',
+        summary:
+          'WebSocket: {type: "event"|"alert", action, data} for every event lifecycle step (new, update, end), new alert and alert change',
       },
     },
     (socket) => {

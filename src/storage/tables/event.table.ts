@@ -27,6 +27,8 @@ export interface EventTable {
   snooze_until: Date | null;
   created_at: Generated<Date>;
   deleted_at: Date | null;
+  /** Null while the visit is open (detections may still join); set by its final analysis. */
+  closed_at: Date | null;
   /** Kept by the `events_search_vector` trigger; never written by the application. */
   search_vector: ColumnType<string | null, never, never>;
 }
@@ -69,6 +71,8 @@ export interface NewEvent {
   /** Defaults to the number of distinct detection ids linked. */
   detectionCount?: number;
   isFastPath: boolean;
+  /** Null: the visit stays open for more detections of its batch. Omitted: closed at insert (a final event). */
+  closedAt?: Date | null;
 }
 
 /** Every column but the search vector, which is the trigger's business. */
@@ -95,6 +99,7 @@ export const EVENT_COLUMNS = [
   'snooze_until',
   'created_at',
   'deleted_at',
+  'closed_at',
 ] as const satisfies readonly (keyof EventTable)[];
 
 export function eventRowToEvent(row: Omit<EventRow, 'search_vector'>): SecurityEvent {
@@ -121,5 +126,6 @@ export function eventRowToEvent(row: Omit<EventRow, 'search_vector'>): SecurityE
     snoozeUntil: row.snooze_until,
     createdAt: row.created_at,
     deletedAt: row.deleted_at,
+    closedAt: row.closed_at,
   };
 }

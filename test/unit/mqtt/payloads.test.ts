@@ -43,6 +43,7 @@ const event: EventRecord = {
   detectionCount: 6,
   isFastPath: true,
   analysisSource: 'rules_fallback',
+  closedAt: new Date('2026-11-13T09:00:01Z'),
 };
 
 function alert(id: string, createdAt: string, status: AlertRecord['status'] = 'pending'): AlertRecord {

@@ -1,0 +1,11 @@
+-- 0004: an event is a visit with a lifecycle. The fast path opens it at once with every detection of its frame;
+-- later detections of the same burst join it; when the batch closes it is analysed once more and closed.
+-- closed_at: when that final analysis was stored; null while detections may still join. Events that existed
+-- before this migration were final when written, so they are closed at their creation time.
+-- Plain SQL that runs unchanged on PostgreSQL 15+ and PGlite. Applied in one transaction by src/storage/migrate.ts.
+
+ALTER TABLE events ADD COLUMN closed_at timestamptz;
+UPDATE events SET closed_at = created_at;
+-- Open events (few at any time): the orphan sweep re-batches their detections after a crash.
+CREATE INDEX idx_events_open ON events (camera_id) WHERE closed_at IS NULL;
+
