@@ -17,6 +17,7 @@ import { listZones } from '../storage/zone.repository.js';
 import type { MqttPublisher } from './client.js';
 import type { CommandHandler } from './commands.js';
 import { discoveryMessages, discoveryPlan, isOwnDiscoveryPayload } from './discovery.js';
+import { loadEventPicture } from './event-snapshot.js';
 import { LatestEvents } from './latest-events.js';
 import { LiveStates } from './live-states.js';
 import {
@@ -36,6 +37,8 @@ export interface BridgeDeps {
   ha: HomeAssistantConfig;
   version: string;
   mediaRoot: string;
+  /** Samples a clip into JPEG frames as the detection stage does: a clip event's snapshot is its best frame. */
+  extractFrames: (file: string) => Promise<Buffer[]>;
   publisher: MqttPublisher;
   db: Db;
   bus: EventBus<BusEvents>;
@@ -88,6 +91,8 @@ export class MqttBridge {
       latest: this.latest,
       onAlertsChanged: () => void this.publishActiveAlerts().catch((e: unknown) => this.warn('active alerts', e)),
       onCameraSeen: (id) => this.setCameraOnline(id, true),
+      eventPicture: (event) =>
+        loadEventPicture({ db: deps.db, mediaRoot: deps.mediaRoot, extractFrames: deps.extractFrames }, event.id),
     });
   }
 

@@ -1,18 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { AlertService } from '../alerts/alert.service.js';
-import type { BusEvents, DetectionRecord } from '../domain/events.js';
+import type { BusEvents, DetectionRecord, EventRecord } from '../domain/events.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { MqttPublisher } from './client.js';
+import { type EventPicture, underMediaRoot } from './event-snapshot.js';
 import type { LatestEvents } from './latest-events.js';
 import {
   alarmStatePayload,
   alertEventEntityPayload,
   alertStreamPayload,
   detectionPayload,
+  type EventChange,
   eventPayload,
+  eventUpdateChange,
   riskStatePayload,
   securityEventEntityPayload,
 } from './payloads.js';
@@ -35,21 +37,32 @@ export interface LiveStatesDeps {
   onAlertsChanged: () => void;
   /** Called when a camera uploads (it is online). */
   onCameraSeen: (cameraId: string) => void;
+  /** The source picture of an event's best frame (event-snapshot.ts); absent: events publish no picture. */
+  eventPicture?: (event: EventRecord) => Promise<EventPicture | undefined>;
 }
 
 const RETAINED = { retain: true, qos: 1 } as const;
 /** At most one snapshot per camera in this window; the latest detections win (drawing costs ~10-70 ms of CPU). */
 const SNAPSHOT_INTERVAL_MS = 2000;
 const EVENT = { retain: false, qos: 1 } as const;
+/** The longest an event's messages wait for its picture (a clip is sampled with ffmpeg first). */
+const EVENT_PICTURE_WAIT_MS = 5000;
+const ALERT_CHANGE = { acknowledge: 'acknowledged', dismiss: 'dismissed', escalate: 'escalated' } as const;
 
 /**
  * Turns bus events into MQTT messages: detection, event and alert streams, motion/person with their off delay, the
- * camera's risk sensors and event entity, the hub alert entity, arming states and the annotated snapshot.
+ * camera's risk sensors and event entity, the hub alert entity, arming states and the annotated snapshot. A camera's
+ * snapshots and event messages are published in order, one after the other: an event's picture (its best frame)
+ * always reaches the broker before the event's own messages.
  */
 export class LiveStates {
   private readonly offTimers = new Map<string, TimerHandle>();
   private readonly snapshots = new Map<string, { lastAt: number; pending?: DetectionRecord[]; timer?: TimerHandle }>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Per camera, the tail of its ordered snapshot and event publishing. */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Per camera, the detection whose event picture is the retained snapshot now. */
+  private readonly eventPictures = new Map<string, number>();
 
   constructor(private readonly deps: LiveStatesDeps) {}
 
@@ -57,18 +70,27 @@ export class LiveStates {
     const { bus } = this.deps;
     this.unsubscribe.push(
       bus.on('detection.created', (e) => this.onDetections(e.cameraId, e.detections)),
-      bus.on('event.created', ({ event }) => {
-        const { base, publisher } = this.deps;
-        publisher.publish(t.eventsTopic(base, event.cameraId), JSON.stringify(eventPayload(event)), EVENT);
-        if (this.deps.latest.offer(event)) {
-          publisher.publish(t.riskStateTopic(base, event.cameraId), JSON.stringify(riskStatePayload(event)), RETAINED);
-        }
-        publisher.publish(
-          t.securityEventTopic(base, event.cameraId),
-          JSON.stringify(securityEventEntityPayload(event)),
-          EVENT,
-        );
-      }),
+      // A camera's snapshot and event messages go out in bus order, each event's picture before its messages.
+      bus.on('event.created', ({ event }) =>
+        this.serial(event.cameraId, async () => {
+          await this.publishEventPicture(event);
+          this.publishEvent('new', event);
+          // Fires once per visit: updates and the end of the visit change the sensors only.
+          this.deps.publisher.publish(
+            t.securityEventTopic(this.deps.base, event.cameraId),
+            JSON.stringify(securityEventEntityPayload(event)),
+            EVENT,
+          );
+          // Created already final (no fast path): its visit ends with it (the risk sensors already show it).
+          if (event.closedAt !== null) this.publishEvent('end', event, false);
+        }),
+      ),
+      bus.on('event.updated', ({ event }) =>
+        this.serial(event.cameraId, async () => {
+          await this.publishEventPicture(event);
+          this.publishEvent(eventUpdateChange(event), event);
+        }),
+      ),
       bus.on('alert.created', async ({ alert }) => {
         const { base, publisher, alerts } = this.deps;
         publisher.publish(
@@ -76,6 +98,7 @@ export class LiveStates {
           JSON.stringify(alertStreamPayload('new', alert)),
           EVENT,
         );
+        // One alert per event: the hub's alert entity fires here only, never on escalation.
         await publisher.publishAsync(t.hubAlertEventTopic(base), JSON.stringify(alertEventEntityPayload(alert)), EVENT);
         if (publisher.connected) await alerts.markDelivered(alert.id);
         this.deps.onAlertsChanged();
@@ -83,7 +106,7 @@ export class LiveStates {
       bus.on('alert.updated', ({ alert, action }) => {
         if (action === 'deliver') return;
         const { base, publisher } = this.deps;
-        const type = action === 'acknowledge' ? 'acknowledged' : 'dismissed';
+        const type = ALERT_CHANGE[action];
         publisher.publish(
           t.alertsStreamTopic(base, alert.severity),
           JSON.stringify(alertStreamPayload(type, alert)),
@@ -100,12 +123,73 @@ export class LiveStates {
     );
   }
 
+  /** `hsi/events/<camera>` with the change, and the risk sensors when this is the camera's newest event. */
+  private publishEvent(type: EventChange, event: EventRecord, risk = true): void {
+    const { base, publisher } = this.deps;
+    publisher.publish(t.eventsTopic(base, event.cameraId), JSON.stringify(eventPayload(type, event)), EVENT);
+    if (risk && this.deps.latest.offer(event)) {
+      publisher.publish(t.riskStateTopic(base, event.cameraId), JSON.stringify(riskStatePayload(event)), RETAINED);
+    }
+  }
+
+  /**
+   * The event's best frame, drawn, on the snapshot topic; skipped when that frame is the one published last for the
+   * camera (an update that found no better detection). Bounded in time: a slow clip never holds the event back
+   * more than EVENT_PICTURE_WAIT_MS (the picture is then left out).
+   */
+  private async publishEventPicture(event: EventRecord): Promise<void> {
+    const { eventPicture, log } = this.deps;
+    if (eventPicture === undefined) return;
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = this.deps.clock.setTimeout(() => resolve('timeout'), EVENT_PICTURE_WAIT_MS);
+    });
+    try {
+      const work = (async () => {
+        const picture = await eventPicture(event);
+        if (picture === undefined || this.eventPictures.get(event.cameraId) === picture.detectionId) return undefined;
+        return { id: picture.detectionId, jpeg: await annotateSnapshot(picture.image, picture.boxes, this.maxPx) };
+      })();
+      const drawn = await Promise.race([work, timeout]);
+      if (drawn === 'timeout') {
+        work.catch(() => undefined);
+        log.warn({ camera_id: event.cameraId, event_id: event.id }, 'event snapshot too slow: event sent without it');
+        return;
+      }
+      if (drawn === undefined) return;
+      this.eventPictures.set(event.cameraId, drawn.id);
+      this.deps.publisher.publish(t.snapshotTopic(this.deps.base, event.cameraId), drawn.jpeg, RETAINED);
+    } catch (error) {
+      log.warn({ err: error, camera_id: event.cameraId, event_id: event.id }, 'event snapshot not published');
+    } finally {
+      if (timer !== undefined) this.deps.clock.clearTimeout(timer);
+    }
+  }
+
+  /** Runs `fn` after every earlier task of the camera; errors are logged, never passed on. */
+  private serial(cameraId: string, fn: () => Promise<void>): Promise<void> {
+    const previous = this.chains.get(cameraId) ?? Promise.resolve();
+    const next = previous.then(fn).catch((error: unknown) => {
+      this.deps.log.warn({ err: error, camera_id: cameraId }, 'MQTT live state not published');
+    });
+    this.chains.set(cameraId, next);
+    void next.then(() => {
+      if (this.chains.get(cameraId) === next) this.chains.delete(cameraId);
+    });
+    return next;
+  }
+
+  private get maxPx(): number {
+    return this.deps.snapshotMaxPx;
+  }
+
   stop(): void {
     for (const off of this.unsubscribe.splice(0)) off();
     for (const timer of this.offTimers.values()) this.deps.clock.clearTimeout(timer);
     this.offTimers.clear();
     for (const s of this.snapshots.values()) if (s.timer !== undefined) this.deps.clock.clearTimeout(s.timer);
     this.snapshots.clear();
+    this.eventPictures.clear();
   }
 
   private async onDetections(cameraId: string, detections: DetectionRecord[]): Promise<void> {
@@ -158,16 +242,23 @@ export class LiveStates {
     );
   }
 
-  private async publishSnapshot(cameraId: string, detections: DetectionRecord[]): Promise<void> {
+  /**
+   * The live snapshot of a photo's detections, in the camera's order with its events. Clips get theirs with their
+   * event (the best frame, `publishEventPicture`): sampling a clip per detection batch would cost a decode each.
+   */
+  private publishSnapshot(cameraId: string, detections: DetectionRecord[]): Promise<void> {
     const first = detections[0];
-    if (first === undefined || first.frameIndex !== null) return; // clips: no single frame to draw on
-    try {
-      const image = await readFile(path.join(this.deps.mediaRoot, first.filePath));
-      const boxes = detections.map((d) => ({ label: d.objectType, confidence: d.confidence, box: d.bbox }));
-      const jpeg = await annotateSnapshot(image, boxes, this.deps.snapshotMaxPx);
-      this.deps.publisher.publish(t.snapshotTopic(this.deps.base, cameraId), jpeg, RETAINED);
-    } catch (error) {
-      this.deps.log.warn({ err: error, camera_id: cameraId }, 'snapshot not published');
-    }
+    if (first === undefined || first.frameIndex !== null) return Promise.resolve();
+    return this.serial(cameraId, async () => {
+      try {
+        const image = await readFile(underMediaRoot(this.deps.mediaRoot, first.filePath));
+        const boxes = detections.map((d) => ({ label: d.objectType, confidence: d.confidence, box: d.bbox }));
+        const jpeg = await annotateSnapshot(image, boxes, this.maxPx);
+        this.eventPictures.delete(cameraId);
+        this.deps.publisher.publish(t.snapshotTopic(this.deps.base, cameraId), jpeg, RETAINED);
+      } catch (error) {
+        this.deps.log.warn({ err: error, camera_id: cameraId }, 'snapshot not published');
+      }
+    });
   }
 }

@@ -33,9 +33,20 @@ export function detectionPayload(detection: DetectionRecord) {
   };
 }
 
-/** `hsi/events/<camera_id>`: one message per security event. */
-export function eventPayload(event: EventRecord) {
+/**
+ * What happened to a visit's event: `new` when it opens (once per visit), `update` when more detections were
+ * analysed, `end` once when its batch closed (the final analysis; right after `new` for an event created final).
+ */
+export type EventChange = 'new' | 'update' | 'end';
+
+/** The change an `event.updated` announces: `end` once the event is closed, else `update`. */
+export const eventUpdateChange = (event: Pick<EventRecord, 'closedAt'>): EventChange =>
+  event.closedAt === null ? 'update' : 'end';
+
+/** `hsi/events/<camera_id>`: one message per change of a security event (`type`: new, update, end). */
+export function eventPayload(type: EventChange, event: EventRecord) {
   return {
+    type,
     id: event.id,
     batch_id: event.batchId,
     camera_id: event.cameraId,
@@ -50,10 +61,11 @@ export function eventPayload(event: EventRecord) {
     ended_at: event.endedAt.toISOString(),
     is_fast_path: event.isFastPath,
     analysis_source: event.analysisSource,
+    closed_at: event.closedAt === null ? null : event.closedAt.toISOString(),
   };
 }
 
-/** Camera `security_event` entity: fires once per new event; the other keys become event attributes. */
+/** Camera `security_event` entity: fires once per visit (its `new`); the other keys become event attributes. */
 export function securityEventEntityPayload(event: EventRecord) {
   return {
     event_type: event.riskLevel,
@@ -95,7 +107,8 @@ function alertFields(alert: AlertRecord) {
   };
 }
 
-export type AlertChange = 'new' | 'acknowledged' | 'dismissed';
+/** `escalated`: a later analysis of the alert's event raised its severity (the same alert, never a second one). */
+export type AlertChange = 'new' | 'escalated' | 'acknowledged' | 'dismissed';
 
 /** `hsi/alerts/<severity>`: one message per alert change. */
 export function alertStreamPayload(type: AlertChange, alert: AlertRecord) {

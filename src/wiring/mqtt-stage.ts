@@ -20,6 +20,7 @@ import type { Db } from '../storage/database.js';
 import { countEventsSince } from '../storage/event.repository.js';
 import { countByStatus } from '../storage/media-file.repository.js';
 import { VERSION } from '../version.js';
+import { clipFrameExtractor } from './detection-stage.js';
 import { siteTimeZone } from './event-stage.js';
 import type { StopStack } from './stop-stack.js';
 
@@ -51,6 +52,7 @@ export async function startMqttStage(config: Config, parts: MqttStageParts, stac
     ha: config.homeassistant,
     version: VERSION,
     mediaRoot: config.media_root,
+    extractFrames: clipFrameExtractor(config),
     publisher: connection,
     db,
     bus,

@@ -84,6 +84,8 @@ for (const backends of BACKENDS) {
         .where('camera_id', '=', 'front_door')
         .executeTakeFirstOrThrow();
       expect(event).toMatchObject({
+        // The analysis worker creates the event final: `new`, then `end` right after it.
+        type: 'new',
         id: row.id,
         batch_id: row.batch_id,
         camera_id: 'front_door',
@@ -96,6 +98,7 @@ for (const backends of BACKENDS) {
       });
       expect(Object.keys(event).sort()).toStrictEqual(
         [
+          'type',
           'id',
           'batch_id',
           'camera_id',
@@ -110,6 +113,7 @@ for (const backends of BACKENDS) {
           'ended_at',
           'is_fast_path',
           'analysis_source',
+          'closed_at',
         ].sort(),
       );
       const fired = JSON.parse((await ha.next(cam('security_event'), () => true, droppedAt)).payload) as Record<

@@ -9,6 +9,7 @@ import {
   commandResponsePayload,
   detectionPayload,
   eventPayload,
+  eventUpdateChange,
   onOff,
   riskStatePayload,
   securityEventEntityPayload,
@@ -43,7 +44,7 @@ const event: EventRecord = {
   detectionCount: 6,
   isFastPath: true,
   analysisSource: 'rules_fallback',
-  closedAt: new Date('2026-11-13T09:00:01Z'),
+  closedAt: null,
 };
 
 function alert(id: string, createdAt: string, status: AlertRecord['status'] = 'pending'): AlertRecord {
@@ -76,8 +77,9 @@ describe('stream payloads', () => {
     });
   });
 
-  it('event: every field in snake_case, times in ISO 8601, the analysis source', () => {
-    expect(eventPayload(event)).toStrictEqual({
+  it('event: the change, every field in snake_case, times in ISO 8601, the analysis source', () => {
+    expect(eventPayload('new', event)).toStrictEqual({
+      type: 'new',
       id: 12,
       batch_id: 'front_door:1764018843250',
       camera_id: 'front_door',
@@ -92,7 +94,16 @@ describe('stream payloads', () => {
       ended_at: '2026-11-24T21:15:10.000Z',
       is_fast_path: true,
       analysis_source: 'rules_fallback',
+      closed_at: null,
     });
+  });
+
+  it('event change: an update while the visit is open, the end once the event is closed', () => {
+    const closed = { ...event, closedAt: new Date('2026-11-24T21:15:40.000Z') };
+    expect(eventUpdateChange(event)).toBe('update');
+    expect(eventUpdateChange(closed)).toBe('end');
+    expect(eventPayload('end', closed)).toMatchObject({ type: 'end', id: 12, closed_at: '2026-11-24T21:15:40.000Z' });
+    expect(eventPayload('update', event)).toMatchObject({ type: 'update', closed_at: null });
   });
 
   it('alert change: the type of change and the alert fields', () => {

@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { MediaType } from '../domain/events.js';
+import { permanentError } from '../lib/errors.js';
+import type { DbOrTx } from '../storage/database.js';
+import type { SnapshotDetection } from './snapshot.js';
+
+/**
+ * The picture of a security event for the camera's `snapshot` image entity: the frame of the event's
+ * highest-confidence detection (a photo, or the sampled frame of a clip), with every detection of that same frame.
+ * The bridge publishes it before the event's messages, so an automation triggered by the event reads this picture.
+ */
+
+export interface EventDetectionPicture {
+  detectionId: number;
+  mediaFileId: number;
+  mediaPath: string;
+  mediaType: MediaType;
+  frameIndex: number | null;
+  objectType: string;
+  confidence: number;
+  box: { x: number; y: number; width: number; height: number };
+}
+
+export interface BestFrame {
+  /** The highest-confidence detection (lowest id on a tie). */
+  best: EventDetectionPicture;
+  /** Every detection on the same media file and frame as `best`, `best` included, as boxes to draw. */
+  boxes: SnapshotDetection[];
+}
+
+/** The best frame of an event's detections, or undefined for none. Pure. */
+export function bestFrame(detections: readonly EventDetectionPicture[]): BestFrame | undefined {
+  let best: EventDetectionPicture | undefined;
+  for (const d of detections) {
+    if (
+      best === undefined ||
+      d.confidence > best.confidence ||
+      (d.confidence === best.confidence && d.detectionId < best.detectionId)
+    ) {
+      best = d;
+    }
+  }
+  if (best === undefined) return undefined;
+  const frame = best;
+  const boxes = detections
+    .filter((d) => d.mediaFileId === frame.mediaFileId && d.frameIndex === frame.frameIndex)
+    .map((d) => ({ label: d.objectType, confidence: d.confidence, box: d.box }));
+  return { best: frame, boxes };
+}
+
+/** An event's detections with their media file, for `bestFrame`. */
+export async function eventDetectionPictures(db: DbOrTx, eventId: number): Promise<EventDetectionPicture[]> {
+  const rows = await db
+    .selectFrom('event_detections as ed')
+    .innerJoin('detections as d', 'd.id', 'ed.detection_id')
+    .innerJoin('media_files as m', 'm.id', 'd.media_file_id')
+    .select([
+      'd.id',
+      'd.media_file_id',
+      'd.frame_index',
+      'd.object_type',
+      'd.confidence',
+      'd.bbox_x',
+      'd.bbox_y',
+      'd.bbox_width',
+      'd.bbox_height',
+      'm.path',
+      'm.media_type',
+    ])
+    .where('ed.event_id', '=', eventId)
+    .orderBy('d.id')
+    .execute();
+  return rows.map((r) => ({
+    detectionId: r.id,
+    mediaFileId: r.media_file_id,
+    mediaPath: r.path,
+    mediaType: r.media_type,
+    frameIndex: r.frame_index,
+    objectType: r.object_type,
+    confidence: r.confidence,
+    box: { x: r.bbox_x, y: r.bbox_y, width: r.bbox_width, height: r.bbox_height },
+  }));
+}
+
+/** `relative` under `mediaRoot`; a stored path that leaves the root is refused (the database is not trusted). */
+export function underMediaRoot(mediaRoot: string, relative: string): string {
+  const root = path.resolve(mediaRoot);
+  const file = path.resolve(root, relative);
+  if (!file.startsWith(root + path.sep)) {
+    throw permanentError('MEDIA_OUTSIDE_ROOT', `${relative} is outside the media root`);
+  }
+  return file;
+}
+
+export interface EventPicture {
+  /** The detection whose frame this is: the bridge skips re-drawing a picture it published already. */
+  detectionId: number;
+  /** The source picture (photo bytes, or the clip's JPEG frame). */
+  image: Buffer;
+  boxes: SnapshotDetection[];
+}
+
+export interface EventPictureDeps {
+  db: DbOrTx;
+  mediaRoot: string;
+  /** Samples a clip into JPEG frames the way the detection stage did, so `frame_index` points into them. */
+  extractFrames(file: string): Promise<Buffer[]>;
+}
+
+/** Reads the source picture of an event's best frame; undefined when the event has no detections. */
+export async function loadEventPicture(deps: EventPictureDeps, eventId: number): Promise<EventPicture | undefined> {
+  const frame = bestFrame(await eventDetectionPictures(deps.db, eventId));
+  if (frame === undefined) return undefined;
+  const { best } = frame;
+  const file = underMediaRoot(deps.mediaRoot, best.mediaPath);
+  let image: Buffer | undefined;
+  if (best.mediaType === 'image') image = await readFile(file);
+  else image = (await deps.extractFrames(file))[best.frameIndex ?? 0];
+  if (image === undefined) {
+    throw permanentError('MEDIA_CORRUPT', `clip ${best.mediaPath} no longer has frame ${best.frameIndex}`);
+  }
+  return { detectionId: best.detectionId, image, boxes: frame.boxes };
+}
