@@ -56,7 +56,7 @@ export interface Scope {
   /** `<node>_hub` or `<node>_<camera_id>`: prefix of every unique id of the device. */
   idPrefix: string;
   availability: AvailabilityEntry[];
-  /** Extra options for every component of this scope (availability_mode). */
+  /** Extra options for every component of this scope. */
   shared: Record<string, unknown>;
 }
 
@@ -181,12 +181,12 @@ export function hubComponents(input: DiscoveryInput, hub: Scope): Record<string,
   };
 }
 
-export function cameraComponents(input: DiscoveryInput, cam: Scope, service: Scope, cameraId: string) {
+/** Every camera entity lists HSI's availability only; whether the camera uploads is the `status` sensor's state. */
+export function cameraComponents(input: DiscoveryInput, cam: Scope, cameraId: string) {
   const base = input.baseTopic;
   const offDelay = input.motionOffDelayS;
   const components: Record<string, Component> = {
-    // Stays available while the camera is silent: it is the entity that says so.
-    status: component(service, 'status', 'binary_sensor', 'Status', {
+    status: component(cam, 'status', 'binary_sensor', 'Status', {
       state_topic: cameraHealthTopic(base, cameraId),
       payload_on: 'online',
       payload_off: 'offline',
@@ -228,8 +228,7 @@ export function cameraComponents(input: DiscoveryInput, cam: Scope, service: Sco
       image_topic: snapshotTopic(base, cameraId),
       content_type: 'image/jpeg',
     }),
-    // Settings stay reachable while the camera is silent (service availability only).
-    detection: component(service, 'detection', 'switch', 'Detection', {
+    detection: component(cam, 'detection', 'switch', 'Detection', {
       command_topic: detectSetTopic(base, cameraId),
       state_topic: detectStateTopic(base, cameraId),
       payload_on: 'ON',
@@ -240,7 +239,7 @@ export function cameraComponents(input: DiscoveryInput, cam: Scope, service: Sco
   };
   for (const zone of input.zones.filter((z) => z.cameraId === cameraId)) {
     const key = `zone_${zone.id}_armed`;
-    components[key] = component(service, key, 'switch', `${zone.name} armed`, {
+    components[key] = component(cam, key, 'switch', `${zone.name} armed`, {
       command_topic: zoneArmedSetTopic(base, zone.id),
       state_topic: zoneArmedStateTopic(base, zone.id),
       payload_on: 'ON',

@@ -1,13 +1,6 @@
 import { AppError } from '../lib/errors.js';
 import { type Component, cameraComponents, hubComponents, type Scope } from './discovery-components.js';
-import {
-  availabilityTopic,
-  cameraHealthTopic,
-  cameraObjectId,
-  deviceConfigTopic,
-  discoveryNodeId,
-  hubObjectId,
-} from './topics.js';
+import { availabilityTopic, cameraObjectId, deviceConfigTopic, discoveryNodeId, hubObjectId } from './topics.js';
 
 /**
  * Home Assistant device-based discovery as data: one message per device on `<prefix>/device/<object_id>/config`
@@ -107,12 +100,9 @@ export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
   ];
   for (const camera of input.cameras) {
     const objectId = cameraObjectId(base, camera.id);
-    const service: Scope = { idPrefix: `${node}_${camera.id}`, availability: serviceAvailability, shared: {} };
-    const cam: Scope = {
-      idPrefix: service.idPrefix,
-      availability: [...serviceAvailability, { topic: cameraHealthTopic(base, camera.id) }],
-      shared: { availability_mode: 'all' },
-    };
+    // HSI's own availability only: a camera that is quiet for hours (motion-triggered uploads) must not turn its
+    // entities unavailable; its `status` connectivity sensor says whether it uploads.
+    const cam: Scope = { idPrefix: `${node}_${camera.id}`, availability: serviceAvailability, shared: {} };
     messages.push({
       topic: deviceConfigTopic(input.discoveryPrefix, objectId),
       payload: {
@@ -125,7 +115,7 @@ export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
           via_device: hubId,
         },
         o: origin,
-        cmps: cameraComponents(input, cam, service, camera.id),
+        cmps: cameraComponents(input, cam, camera.id),
         qos: 1,
       },
     });

@@ -24,10 +24,6 @@ const input: DiscoveryInput = {
 };
 
 const service = () => [{ topic: 'hsi/availability' }];
-const camera = () => ({
-  availability: [{ topic: 'hsi/availability' }, { topic: 'hsi/health/cameras/front_door' }],
-  availability_mode: 'all',
-});
 const origin = { name: 'HSI', sw_version: '1.2.3', support_url: 'https://example.org/hsi' };
 
 const hubMessage = {
@@ -175,7 +171,7 @@ const cameraMessage = {
         name: 'Motion',
         unique_id: 'hsi_front_door_motion',
         default_entity_id: 'binary_sensor.hsi_front_door_motion',
-        ...camera(),
+        availability: service(),
         state_topic: 'hsi/cameras/front_door/motion',
         device_class: 'motion',
         off_delay: 30,
@@ -185,7 +181,7 @@ const cameraMessage = {
         name: 'Person',
         unique_id: 'hsi_front_door_person',
         default_entity_id: 'binary_sensor.hsi_front_door_person',
-        ...camera(),
+        availability: service(),
         state_topic: 'hsi/cameras/front_door/person',
         device_class: 'occupancy',
         off_delay: 30,
@@ -196,7 +192,7 @@ const cameraMessage = {
         name: 'Risk score',
         unique_id: 'hsi_front_door_risk_score',
         default_entity_id: 'sensor.hsi_front_door_risk_score',
-        ...camera(),
+        availability: service(),
         state_topic: 'hsi/cameras/front_door/risk',
         value_template: '{{ value_json.risk_score }}',
         json_attributes_topic: 'hsi/cameras/front_door/risk',
@@ -209,7 +205,7 @@ const cameraMessage = {
         name: 'Risk level',
         unique_id: 'hsi_front_door_risk_level',
         default_entity_id: 'sensor.hsi_front_door_risk_level',
-        ...camera(),
+        availability: service(),
         state_topic: 'hsi/cameras/front_door/risk',
         value_template: '{{ value_json.risk_level }}',
         device_class: 'enum',
@@ -221,7 +217,7 @@ const cameraMessage = {
         name: 'Security event',
         unique_id: 'hsi_front_door_security_event',
         default_entity_id: 'event.hsi_front_door_security_event',
-        ...camera(),
+        availability: service(),
         state_topic: 'hsi/cameras/front_door/security_event',
         event_types: ['low', 'medium', 'high', 'critical'],
         icon: 'mdi:cctv',
@@ -231,7 +227,7 @@ const cameraMessage = {
         name: 'Snapshot',
         unique_id: 'hsi_front_door_snapshot',
         default_entity_id: 'image.hsi_front_door_snapshot',
-        ...camera(),
+        availability: service(),
         image_topic: 'hsi/cameras/front_door/snapshot',
         content_type: 'image/jpeg',
       },
@@ -272,6 +268,23 @@ function allComponents(messages: ReturnType<typeof discoveryMessages>): [string,
 describe('discoveryMessages', () => {
   it('builds the exact hub and camera device messages for one camera with one zone', () => {
     expect(discoveryMessages(input)).toStrictEqual([hubMessage, cameraMessage]);
+  });
+
+  it("keeps a quiet camera's entities available: only the status sensor reads the camera's health topic", () => {
+    const [, cameraDevice] = discoveryMessages(input);
+    const cmps = Object.entries(cameraDevice?.payload.cmps ?? {});
+    expect(cmps.length).toBeGreaterThan(5);
+    for (const [key, c] of cmps) {
+      expect({ key, availability: c.availability, mode: c.availability_mode }).toStrictEqual({
+        key,
+        availability: [{ topic: 'hsi/availability' }],
+        mode: undefined,
+      });
+    }
+    const readers = cmps.filter(([, c]) => JSON.stringify(c).includes('hsi/health/cameras/front_door'));
+    expect(readers.map(([key, c]) => [key, c.state_topic, c.device_class])).toStrictEqual([
+      ['status', 'hsi/health/cameras/front_door', 'connectivity'],
+    ]);
   });
 
   it('adds diagnostic sensors per GPU once a GPU is known, reading the newest sample by index', () => {
