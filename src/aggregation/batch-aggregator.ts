@@ -5,7 +5,7 @@ import {
   type BatchAction,
   type BatchConfig,
   type BatchInput,
-  detectionAdded,
+  detectionsAdded,
   nextDeadline,
   type OpenBatch,
   stepBatch,
@@ -18,6 +18,26 @@ export interface AggregatedDetection {
   cameraId: string;
   objectType: string;
   confidence: number;
+  /** With `frameIndex`, the frame the detection was seen in: a frame's detections enter a batch together. */
+  mediaFileId: number;
+  /** The frame of a clip; null for a photo. */
+  frameIndex: number | null;
+}
+
+const frameOf = (d: AggregatedDetection) => `${d.mediaFileId}/${d.frameIndex ?? 0}`;
+
+/** Consecutive detections of the same camera, frame and time, in order: each group is one step of the batch. */
+function byFrame<T extends AggregatedDetection & { at: number }>(detections: readonly T[]): T[][] {
+  const groups: T[][] = [];
+  for (const d of detections) {
+    const last = groups.at(-1)?.[0];
+    if (last !== undefined && last.cameraId === d.cameraId && frameOf(last) === frameOf(d) && last.at === d.at) {
+      groups.at(-1)!.push(d);
+    } else {
+      groups.push([d]);
+    }
+  }
+  return groups;
 }
 
 export interface BatchAggregatorDeps {
@@ -31,8 +51,9 @@ export interface BatchAggregatorDeps {
 }
 
 /**
- * Feeds detections through the pure batch state machine, keeps open batches in the store, and queues one analysis
- * job per closed batch (the store's close guard makes that exactly once across processes). Ticks run at the next
+ * Feeds detections through the pure batch state machine, a frame at a time, keeps open batches in the store, and
+ * queues the analysis jobs of a visit: `open` when the fast path opens its event, `close` when its batch closes
+ * (the store's close guard makes each exactly once across processes). Ticks run at the next
  * known deadline, and at least every `pollMs` for batches opened elsewhere.
  */
 export class BatchAggregator {
@@ -60,9 +81,10 @@ export class BatchAggregator {
     this.poller = undefined;
   }
 
-  /** Adds fresh detections (at the clock's now), in order. */
+  /** Adds fresh detections (at the clock's now), in order; detections of one frame should be adjacent. */
   async add(detections: readonly AggregatedDetection[]): Promise<void> {
-    await this.feed(detections.map((d) => ({ ...d, at: this.deps.clock.now() })));
+    const at = this.deps.clock.now();
+    await this.feed(detections.map((d) => ({ ...d, at })));
   }
 
   /**
@@ -77,7 +99,8 @@ export class BatchAggregator {
     this.deps.log.info({ detections: orphans.length }, 'rebuilding batches from detections not yet in an event');
     this.recovering = true;
     try {
-      await this.feed([...orphans].sort((a, b) => a.at - b.at || a.id - b.id));
+      const ordered = [...orphans].sort((a, b) => a.at - b.at || a.mediaFileId - b.mediaFileId || a.id - b.id);
+      await this.feed(ordered);
       await this.tick();
     } finally {
       this.recovering = false;
@@ -98,15 +121,19 @@ export class BatchAggregator {
   }
 
   private async feed(detections: readonly (AggregatedDetection & { at: number })[]) {
-    for (const d of detections) {
-      const input = detectionAdded({
-        cameraId: d.cameraId,
-        detectionId: d.id,
-        objectType: d.objectType,
-        confidence: d.confidence,
-        at: d.at,
-      });
-      await this.step(d.cameraId, input);
+    for (const frame of byFrame(detections)) {
+      const { cameraId, at } = frame[0]!;
+      const input = detectionsAdded(
+        cameraId,
+        at,
+        frame.map((d) => ({
+          detectionId: d.id,
+          objectType: d.objectType,
+          confidence: d.confidence,
+          frame: frameOf(d),
+        })),
+      );
+      await this.step(cameraId, input);
     }
     await this.schedule();
   }
@@ -116,27 +143,53 @@ export class BatchAggregator {
       const out = stepBatch({ cameras: batch === undefined ? {} : { [cameraId]: batch } }, input, this.deps.config);
       return { batch: out.state.cameras[cameraId], result: out.actions };
     });
-    for (const action of actions) await this.close(action);
+    for (const action of actions) await this.act(action);
   }
 
-  private async close({ batch }: BatchAction): Promise<void> {
-    // The guard keeps two processes from closing one batch; a recovered batch reuses its old id (and guard), and
-    // the analysis stage is idempotent per batch id, so recovery may pass it.
-    if (!(await this.deps.store.claimClose(batch.batchId)) && !this.recovering) return;
-    const job: AnalysisJob = {
+  private async act(action: BatchAction): Promise<void> {
+    if (action.type === 'openEvent') {
+      const { event } = action;
+      await this.queueJob(`${event.batchId}:open`, {
+        batchId: event.batchId,
+        cameraId: event.cameraId,
+        phase: 'open',
+        detectionIds: event.detectionIds,
+        isFastPath: true,
+        reason: 'fast_path',
+        startedAt: event.at,
+        endedAt: event.at,
+        closedAt: event.at,
+      });
+      return;
+    }
+    const { batch } = action;
+    await this.queueJob(batch.batchId, {
       batchId: batch.batchId,
       cameraId: batch.cameraId,
+      phase: 'close',
       detectionIds: batch.detectionIds,
       isFastPath: batch.isFastPath,
       reason: batch.reason,
       startedAt: batch.startedAt,
       endedAt: batch.endedAt,
       closedAt: batch.closedAt,
-    };
-    await this.deps.queue.add(job, { jobId: analysisJobId(batch.batchId) });
+    });
+  }
+
+  private async queueJob(guard: string, job: AnalysisJob): Promise<void> {
+    // The guard keeps two processes from queuing one step; a recovered batch reuses its old id (and guard), and
+    // the analysis stage is idempotent per batch id and phase, so recovery may pass it.
+    if (!(await this.deps.store.claimClose(guard)) && !this.recovering) return;
+    await this.deps.queue.add(job, { jobId: analysisJobId(job.batchId, job.phase) });
     this.deps.log.debug(
-      { camera_id: batch.cameraId, batch_id: batch.batchId, detections: batch.detectionIds.length, reason: job.reason },
-      'batch closed',
+      {
+        camera_id: job.cameraId,
+        batch_id: job.batchId,
+        phase: job.phase,
+        detections: job.detectionIds.length,
+        reason: job.reason,
+      },
+      job.phase === 'open' ? 'visit opened (fast path)' : 'batch closed',
     );
   }
 

@@ -12,13 +12,14 @@ import { AppError } from '../lib/errors.js';
  *   `lastActivityAt + idleSeconds` ('idle'), whichever comes first, or as soon as it holds `maxDetections`
  *   ('max'). A detection first closes its camera's batch if that is already due at `at`, so a late tick never
  *   lets a detection join a batch that should have closed.
- * - Fast path: a detection whose type is in `fastPathTypes` with confidence >= `fastPathConfidence` is closed at
- *   once, alone, as a batch with `isFastPath: true`, and does NOT join the regular batch. Only the first such
- *   detection of a camera's burst takes the fast path: it marks the camera's regular batch (opening an empty one
- *   when none is open) as `fastPathTaken`, and later qualifying detections join that batch as ordinary ones.
- *   The fast-path detection counts as activity (it extends the idle deadline). A batch that closes with no
- *   detections (only a fast path happened) closes silently. So every detection lands in exactly one closed
- *   batch, and a person standing at the door raises one immediate event, not one per frame.
+ * - A batch is one visit: every detection of the burst joins it. Detections arrive a frame at a time (all detections
+ *   of one image, or of one frame of a clip: `detectionsAdded`), so a frame is never split between batches.
+ * - Fast path: the first frame of a batch holding a detection whose type is in `fastPathTypes` with confidence >=
+ *   `fastPathConfidence` opens the visit's event at once (an `openEvent` action with EVERY detection of that
+ *   frame, so two people in one snapshot are one event that counts two people). Those detections stay in the
+ *   batch: later detections of the burst join the same batch, and when it closes the `closeBatch` action (with
+ *   `isFastPath: true`) carries every detection, so the event is re-analysed once and closed. Only one event is
+ *   opened per batch; a batch without a qualifying detection opens its event when it closes.
  * - Batch ids are derived from the inputs: `<camera>:<first detection id>` for a regular batch and
  *   `<camera>:fp:<detection id>` for a fast path, so a replay after a crash reproduces the same ids
  *   (events.batch_id is UNIQUE). A detection id already in the open batch is ignored (a retried job).
@@ -45,15 +46,18 @@ export interface BatchDetection {
   objectType: string;
   confidence: number;
   at: number;
+  /** The frame it was seen in (media file, and frame index for a clip); absent: its own frame. */
+  frame?: string;
 }
 
 export interface OpenBatch {
   cameraId: string;
-  /** Set when the first regular detection joins. */
+  /** `<camera>:<first detection id>`; null only in batches stored by an older version before any joined. */
   batchId: string | null;
   startedAt: number;
   lastActivityAt: number;
   detections: readonly BatchDetection[];
+  /** The fast path has opened this batch's event (named so for the batches stored before visits had events). */
   fastPathTaken: boolean;
 }
 
@@ -64,7 +68,7 @@ export interface BatchState {
 export const EMPTY_BATCH_STATE: BatchState = { cameras: {} };
 
 export type BatchInput =
-  | ({ type: 'detectionAdded'; cameraId: string } & BatchDetection)
+  | { type: 'detectionsAdded'; cameraId: string; at: number; detections: readonly Omit<BatchDetection, 'at'>[] }
   | { type: 'tick'; now: number };
 
 export type CloseReason = 'window' | 'idle' | 'max' | 'fast_path';
@@ -82,15 +86,35 @@ export interface ClosedBatch {
   closedAt: number;
 }
 
-export type BatchAction = { type: 'closeBatch'; batch: ClosedBatch };
+/** The fast path: open the visit's event now with these detections (one frame's); the batch stays open. */
+export interface OpenedEvent {
+  batchId: string;
+  cameraId: string;
+  detections: BatchDetection[];
+  detectionIds: number[];
+  at: number;
+}
+
+export type BatchAction = { type: 'closeBatch'; batch: ClosedBatch } | { type: 'openEvent'; event: OpenedEvent };
 
 export interface BatchStep {
   state: BatchState;
   actions: BatchAction[];
 }
 
+/** One detection alone in its frame (a frame of one detection). */
 export function detectionAdded(detection: { cameraId: string } & BatchDetection): BatchInput {
-  return { type: 'detectionAdded', ...detection };
+  const { cameraId, at, ...rest } = detection;
+  return { type: 'detectionsAdded', cameraId, at, detections: [rest] };
+}
+
+/** Every detection of one frame, seen at `at`. */
+export function detectionsAdded(
+  cameraId: string,
+  at: number,
+  detections: readonly Omit<BatchDetection, 'at'>[],
+): BatchInput {
+  return { type: 'detectionsAdded', cameraId, at, detections };
 }
 
 export function tick(now: number): BatchInput {
@@ -148,7 +172,8 @@ function withCamera(state: BatchState, cameraId: string, batch: OpenBatch | unde
 
 function closeAction(batch: OpenBatch, reason: CloseReason, closedAt: number): BatchAction[] {
   if (batch.detections.length === 0 || batch.batchId === null) return [];
-  return [{ type: 'closeBatch', batch: closed(batch.batchId, batch.cameraId, batch.detections, reason, closedAt) }];
+  const { batchId, cameraId, detections, fastPathTaken } = batch;
+  return [{ type: 'closeBatch', batch: closed(batchId, cameraId, detections, reason, closedAt, fastPathTaken) }];
 }
 
 function closed(
@@ -157,12 +182,13 @@ function closed(
   detections: readonly BatchDetection[],
   reason: CloseReason,
   closedAt: number,
+  isFastPath: boolean,
 ): ClosedBatch {
   const times = detections.map((d) => d.at);
   return {
     batchId,
     cameraId,
-    isFastPath: reason === 'fast_path',
+    isFastPath,
     reason,
     detections: [...detections],
     detectionIds: detections.map((d) => d.detectionId),
@@ -191,10 +217,10 @@ function isFastPath(input: BatchDetection, config: BatchConfig): boolean {
 
 function addDetection(
   state: BatchState,
-  input: Extract<BatchInput, { type: 'detectionAdded' }>,
+  input: Extract<BatchInput, { type: 'detectionsAdded' }>,
   config: BatchConfig,
 ): BatchStep {
-  const { cameraId, detectionId, objectType, confidence, at } = input;
+  const { cameraId, at } = input;
   const actions: BatchAction[] = [];
   let open = state.cameras[cameraId];
   if (open !== undefined) {
@@ -204,7 +230,15 @@ function addDetection(
       open = undefined;
     }
   }
-  if (open?.detections.some((d) => d.detectionId === detectionId)) return { state, actions };
+  const known = new Set(open?.detections.map((d) => d.detectionId));
+  const fresh: BatchDetection[] = [];
+  for (const d of input.detections) {
+    if (known.has(d.detectionId)) continue; // a retried job
+    known.add(d.detectionId);
+    fresh.push({ ...d, at });
+  }
+  if (fresh.length === 0)
+    return { state: open === state.cameras[cameraId] ? state : withCamera(state, cameraId, open), actions };
   const base: OpenBatch = open ?? {
     cameraId,
     batchId: null,
@@ -213,19 +247,24 @@ function addDetection(
     detections: [],
     fastPathTaken: false,
   };
-  const lastActivityAt = Math.max(base.lastActivityAt, at);
-  const detection: BatchDetection = { detectionId, objectType, confidence, at };
-  if (!base.fastPathTaken && isFastPath(detection, config)) {
-    const single = closed(`${cameraId}:fp:${detectionId}`, cameraId, [detection], 'fast_path', at);
-    actions.push({ type: 'closeBatch', batch: single });
-    return { state: withCamera(state, cameraId, { ...base, lastActivityAt, fastPathTaken: true }), actions };
-  }
-  const joined: OpenBatch = {
+  const batchId = base.batchId ?? `${cameraId}:${fresh[0]!.detectionId}`;
+  let joined: OpenBatch = {
     ...base,
-    batchId: base.batchId ?? `${cameraId}:${detectionId}`,
-    lastActivityAt,
-    detections: [...base.detections, detection],
+    batchId,
+    lastActivityAt: Math.max(base.lastActivityAt, at),
+    detections: [...base.detections, ...fresh],
   };
+  if (!joined.fastPathTaken && fresh.some((d) => isFastPath(d, config))) {
+    const event: OpenedEvent = {
+      batchId,
+      cameraId,
+      detections: fresh,
+      detectionIds: fresh.map((d) => d.detectionId),
+      at,
+    };
+    actions.push({ type: 'openEvent', event });
+    joined = { ...joined, fastPathTaken: true };
+  }
   if (joined.detections.length >= config.maxDetections) {
     actions.push(...closeAction(joined, 'max', at));
     return { state: withCamera(state, cameraId, undefined), actions };

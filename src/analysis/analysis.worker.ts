@@ -5,11 +5,18 @@ import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { AnalysisJob, JobHandler } from '../queue/contracts.js';
 import { recordEventAudit } from '../storage/audit.repository.js';
-import type { Db } from '../storage/database.js';
-import { getEventByBatch, insertEventForBatch, type SecurityEvent } from '../storage/event.repository.js';
+import type { Db, DbOrTx } from '../storage/database.js';
+import {
+  eventDetectionIds,
+  getEventByBatch,
+  insertEventForBatch,
+  lockEventByBatch,
+  type SecurityEvent,
+  updateEventForVisit,
+} from '../storage/event.repository.js';
 import { ensurePromptVersion } from '../storage/prompt-version.repository.js';
 import { type AssessRiskResult, assessRisk } from './assess-with-fallback.js';
-import { type BatchFacts, gatherFacts, unclaimedDetections } from './event-facts.js';
+import { type BatchFacts, detectionsByIds, gatherFacts, unclaimedDetections } from './event-facts.js';
 import type { LlmClient } from './llm-client.js';
 import { buildRiskPrompt, PROMPT_VERSION } from './prompts.js';
 import { scoreEvent } from './rules-scorer.js';
@@ -46,118 +53,249 @@ export function eventToRecord(e: SecurityEvent): EventRecord {
 }
 
 /**
- * The analysis stage: one closed batch in, one security event out (batch_id is unique, so retries and replays
- * never yield two), scored by the LLM or the rules (the rules take over when the LLM fails twice), then the
- * alert rules. Only detections no other event claimed are linked, so every detection ends in exactly one event.
+ * The analysis stage. A visit's event has a lifecycle: the `open` job (fast path) creates it at once from one
+ * frame's detections, still open; the `close` job (the batch closed) links the rest of the visit's detections,
+ * analyses the whole visit once more and closes the event (or creates it closed when no fast path opened it).
+ * `batch_id` is unique, so retries and replays never yield two events; only detections no other event claimed are
+ * linked, so every detection ends in exactly one event. The LLM scores, or the rules (they take over when the LLM
+ * fails twice); then the alert rules.
  */
 export function createAnalysisHandler(deps: AnalysisWorkerDeps): JobHandler<AnalysisJob> {
   return async (job) => {
-    const log = deps.log.child({ camera_id: job.cameraId, batch_id: job.batchId });
-    const existing = await getEventByBatch(deps.db, job.batchId);
-    if (existing !== undefined) {
-      // Analysed before a crash or a retry: only make sure its alerts exist (idempotent per rule).
-      const detections = await deps.db
-        .selectFrom('event_detections')
-        .select('detection_id')
-        .where('event_id', '=', existing.id)
-        .execute();
-      const facts = await gatherFacts(
-        deps.db,
-        job,
-        await detectionsOf(
-          deps.db,
-          detections.map((d) => d.detection_id),
-        ),
-        deps.timeZone,
-      );
-      await deps.alerts.evaluate(existing, alertFacts(facts, deps.timeZone));
-      return;
-    }
-    const detections = await unclaimedDetections(deps.db, job.detectionIds);
-    if (detections.length === 0) {
-      log.debug('every detection of the batch already belongs to an event');
-      return;
-    }
-    const facts = await gatherFacts(deps.db, job, detections, deps.timeZone);
-    const prompt = buildRiskPrompt(facts.prompt);
-    const started = deps.clock.now();
-    const result = await assessRisk({ llm: deps.llm, prompt, rulesInput: facts.scorer, scoreWithRules: scoreEvent });
-    const durationMs = deps.clock.now() - started;
-    if (result.errors.length > 0) log.warn({ errors: result.errors, source: result.source }, 'LLM analysis failed');
-    const event = await store(deps, job, facts, prompt.user, result, durationMs);
-    if (event === undefined) return;
-    log.info(
-      { event_id: event.id, risk_score: event.riskScore, risk_level: event.riskLevel, source: event.analysisSource },
-      'security event',
-    );
-    deps.bus.emit('event.created', { event: eventToRecord(event), latencyMs: deps.clock.now() - job.closedAt });
-    await deps.alerts.evaluate(event, alertFacts(facts, deps.timeZone));
+    if (job.phase === 'open') await openVisit(deps, job);
+    else await closeVisit(deps, job);
   };
 }
 
-async function store(
-  deps: AnalysisWorkerDeps,
-  job: AnalysisJob,
-  facts: BatchFacts,
-  userPrompt: string,
-  result: AssessRiskResult,
-  durationMs: number,
-): Promise<SecurityEvent | undefined> {
-  const usedLlm = deps.llm !== undefined;
-  return deps.db.transaction().execute(async (tx) => {
-    // Claimed again under the transaction: an overlapping batch may have linked some meanwhile.
+async function openVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<void> {
+  const log = deps.log.child({ camera_id: job.cameraId, batch_id: job.batchId });
+  const existing = await getEventByBatch(deps.db, job.batchId);
+  if (existing !== undefined) {
+    // Opened before a crash or a retry (or the batch closed first): only make sure its alerts exist.
+    await deps.alerts.evaluate(existing, alertFacts(await factsOfEvent(deps, job, existing), deps.timeZone));
+    return;
+  }
+  const detections = await unclaimedDetections(deps.db, job.detectionIds);
+  if (detections.length === 0) {
+    log.debug('every detection of the frame already belongs to an event');
+    return;
+  }
+  const facts = await gatherFacts(deps.db, job, detections, deps.timeZone);
+  const analysed = await analyse(deps, facts);
+  const event = await deps.db.transaction().execute(async (tx) => {
     const ids = (
       await unclaimedDetections(
         tx,
-        facts.detections.map((d) => d.id),
+        detections.map((d) => d.id),
       )
     ).map((d) => d.id);
     if (ids.length === 0) return undefined;
-    if (usedLlm) await ensurePromptVersion(tx, PROMPT_VERSION, buildRiskPrompt(facts.prompt).system);
-    const a = result.assessment;
     const { event, created } = await insertEventForBatch(
       tx,
-      {
-        batchId: job.batchId,
-        cameraId: job.cameraId,
-        startedAt: new Date(job.startedAt),
-        endedAt: new Date(job.endedAt),
-        riskScore: a.riskScore,
-        riskLevel: a.riskLevel,
-        summary: a.summary,
-        reasoning: a.reasoning,
-        recommendedAction: a.recommendedAction,
-        llmPrompt: usedLlm ? userPrompt : null,
-        analysisSource: result.source,
-        promptVersion: usedLlm ? PROMPT_VERSION : null,
-        model: result.model ?? (usedLlm ? (deps.llm?.model ?? null) : null),
-        objectTypes: Object.keys(facts.prompt.objectCounts).sort(),
-        isFastPath: job.isFastPath,
-      },
+      { ...(await eventFields(tx, deps, job, facts, analysed)), closedAt: null },
       ids,
     );
     if (!created) return undefined;
-    await recordEventAudit(tx, {
-      eventId: event.id,
-      analysisSource: result.source,
-      promptVersion: usedLlm ? PROMPT_VERSION : null,
-      model: result.model ?? (usedLlm ? (deps.llm?.model ?? null) : null),
-      durationMs,
-      llmAttempts: result.attempts,
-      rawResponse: result.raw ?? (result.errors.length > 0 ? result.errors.join('\n') : null),
-      corrections: result.corrections === undefined ? null : { ...result.corrections },
-    });
+    await auditAnalysis(tx, deps, event.id, analysed);
     return event;
+  });
+  if (event === undefined) return;
+  log.info(
+    { event_id: event.id, risk_score: event.riskScore, risk_level: event.riskLevel, source: event.analysisSource },
+    'security event (visit opened)',
+  );
+  deps.bus.emit('event.created', { event: eventToRecord(event), latencyMs: deps.clock.now() - job.closedAt });
+  await deps.alerts.evaluate(event, alertFacts(facts, deps.timeZone));
+}
+
+async function closeVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<void> {
+  const log = deps.log.child({ camera_id: job.cameraId, batch_id: job.batchId });
+  const existing = await getEventByBatch(deps.db, job.batchId);
+  if (existing !== undefined && existing.closedAt !== null) {
+    // Closed before a crash or a retry: only make sure its alerts exist (idempotent per event).
+    await deps.alerts.evaluate(existing, alertFacts(await factsOfEvent(deps, job, existing), deps.timeZone));
+    return;
+  }
+  const fresh = await unclaimedDetections(deps.db, job.detectionIds);
+  if (existing === undefined && fresh.length === 0) {
+    log.debug('every detection of the batch already belongs to an event');
+    return;
+  }
+  const linked =
+    existing === undefined ? [] : await detectionsByIds(deps.db, await eventDetectionIds(deps.db, existing.id));
+  const visit = [...linked, ...fresh].sort((a, b) => a.id - b.id);
+  const facts = await gatherFacts(deps.db, job, visit, deps.timeZone);
+  // Nothing joined the opened event: its analysis stands; the visit only closes.
+  const analysed = fresh.length === 0 ? undefined : await analyse(deps, facts);
+  const outcome = await deps.db.transaction().execute(async (tx) => {
+    const locked = await lockEventByBatch(tx, job.batchId);
+    const ids = (
+      await unclaimedDetections(
+        tx,
+        fresh.map((d) => d.id),
+      )
+    ).map((d) => d.id);
+    const closedAt = new Date(deps.clock.now());
+    if (locked === undefined) {
+      if (analysed === undefined || ids.length === 0) return undefined;
+      const fields = await eventFields(tx, deps, job, facts, analysed);
+      const { event, created } = await insertEventForBatch(tx, { ...fields, closedAt }, ids);
+      if (!created) return undefined;
+      await auditAnalysis(tx, deps, event.id, analysed);
+      return { event, previous: undefined };
+    }
+    if (locked.closedAt !== null) return undefined;
+    const update = analysed === undefined ? keep(locked) : await eventFields(tx, deps, job, facts, analysed);
+    const kept = neverLower(locked, update);
+    const event = await updateEventForVisit(
+      tx,
+      locked.id,
+      {
+        ...kept,
+        startedAt: new Date(Math.min(locked.startedAt.getTime(), job.startedAt)),
+        endedAt: new Date(Math.max(locked.endedAt.getTime(), job.endedAt)),
+        objectTypes: Object.keys(facts.prompt.objectCounts).sort(),
+        closedAt,
+      },
+      ids,
+    );
+    if (analysed !== undefined) await auditAnalysis(tx, deps, event.id, analysed);
+    return { event, previous: locked };
+  });
+  if (outcome === undefined) return;
+  const { event, previous } = outcome;
+  const latencyMs = deps.clock.now() - job.closedAt;
+  log.info(
+    {
+      event_id: event.id,
+      risk_score: event.riskScore,
+      risk_level: event.riskLevel,
+      source: event.analysisSource,
+      detections: event.detectionCount,
+    },
+    previous === undefined ? 'security event' : 'security event closed',
+  );
+  if (previous === undefined) deps.bus.emit('event.created', { event: eventToRecord(event), latencyMs });
+  else deps.bus.emit('event.updated', { event: eventToRecord(event), previous: eventToRecord(previous), latencyMs });
+  await deps.alerts.evaluate(event, alertFacts(facts, deps.timeZone));
+}
+
+interface Analysed {
+  prompt: string;
+  result: AssessRiskResult;
+  durationMs: number;
+}
+
+async function analyse(deps: AnalysisWorkerDeps, facts: BatchFacts): Promise<Analysed> {
+  const prompt = buildRiskPrompt(facts.prompt);
+  const started = deps.clock.now();
+  const result = await assessRisk({ llm: deps.llm, prompt, rulesInput: facts.scorer, scoreWithRules: scoreEvent });
+  const durationMs = deps.clock.now() - started;
+  if (result.errors.length > 0) {
+    deps.log.warn({ camera_id: facts.cameraName, errors: result.errors, source: result.source }, 'LLM analysis failed');
+  }
+  return { prompt: prompt.user, result, durationMs };
+}
+
+/** The event columns an analysis sets (prompt version registered when the LLM was used). */
+async function eventFields(
+  tx: DbOrTx,
+  deps: AnalysisWorkerDeps,
+  job: AnalysisJob,
+  facts: BatchFacts,
+  analysed: Analysed,
+) {
+  const usedLlm = deps.llm !== undefined;
+  const { result } = analysed;
+  if (usedLlm) await ensurePromptVersion(tx, PROMPT_VERSION, buildRiskPrompt(facts.prompt).system);
+  const a = result.assessment;
+  return {
+    batchId: job.batchId,
+    cameraId: job.cameraId,
+    startedAt: new Date(job.startedAt),
+    endedAt: new Date(job.endedAt),
+    riskScore: a.riskScore,
+    riskLevel: a.riskLevel,
+    summary: a.summary,
+    reasoning: a.reasoning,
+    recommendedAction: a.recommendedAction,
+    llmPrompt: usedLlm ? analysed.prompt : null,
+    analysisSource: result.source,
+    promptVersion: usedLlm ? PROMPT_VERSION : null,
+    model: result.model ?? (usedLlm ? (deps.llm?.model ?? null) : null),
+    objectTypes: Object.keys(facts.prompt.objectCounts).sort(),
+    isFastPath: job.isFastPath,
+  };
+}
+
+type AnalysisFields = Pick<
+  SecurityEvent,
+  | 'riskScore'
+  | 'riskLevel'
+  | 'summary'
+  | 'reasoning'
+  | 'recommendedAction'
+  | 'llmPrompt'
+  | 'analysisSource'
+  | 'promptVersion'
+  | 'model'
+>;
+
+function keep(event: SecurityEvent): AnalysisFields {
+  const {
+    riskScore,
+    riskLevel,
+    summary,
+    reasoning,
+    recommendedAction,
+    llmPrompt,
+    analysisSource,
+    promptVersion,
+    model,
+  } = event;
+  return {
+    riskScore,
+    riskLevel,
+    summary,
+    reasoning,
+    recommendedAction,
+    llmPrompt,
+    analysisSource,
+    promptVersion,
+    model,
+  };
+}
+
+/**
+ * A visit's risk never drops while it goes on: what was announced (and may have raised an alert) stands. When the
+ * re-analysis of the whole visit scores lower, the earlier analysis is kept and its reasoning says so.
+ */
+function neverLower(previous: SecurityEvent, next: AnalysisFields): AnalysisFields {
+  if (next.riskScore >= previous.riskScore) return next;
+  return {
+    ...keep(previous),
+    reasoning: `${previous.reasoning} Re-analysed with the whole visit: ${next.riskScore} (${next.riskLevel}); the visit keeps its higher score.`,
+  };
+}
+
+async function auditAnalysis(tx: DbOrTx, deps: AnalysisWorkerDeps, eventId: number, analysed: Analysed) {
+  const usedLlm = deps.llm !== undefined;
+  const { result, durationMs } = analysed;
+  await recordEventAudit(tx, {
+    eventId,
+    analysisSource: result.source,
+    promptVersion: usedLlm ? PROMPT_VERSION : null,
+    model: result.model ?? (usedLlm ? (deps.llm?.model ?? null) : null),
+    durationMs,
+    llmAttempts: result.attempts,
+    rawResponse: result.raw ?? (result.errors.length > 0 ? result.errors.join('\n') : null),
+    corrections: result.corrections === undefined ? null : { ...result.corrections },
   });
 }
 
-function detectionsOf(db: Db, ids: number[]) {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('detections')
-    .select(['id', 'media_file_id as mediaFileId', 'object_type as objectType', 'confidence', 'zone_ids as zoneIds'])
-    .where('id', 'in', ids)
-    .execute();
+async function factsOfEvent(deps: AnalysisWorkerDeps, job: AnalysisJob, event: SecurityEvent) {
+  const ids = await eventDetectionIds(deps.db, event.id);
+  return gatherFacts(deps.db, job, await detectionsByIds(deps.db, ids), deps.timeZone);
 }
 
 function alertFacts(facts: BatchFacts, timezone: string) {

@@ -17,6 +17,8 @@ export const FEEDBACK_WINDOW_DAYS = 30;
 export interface BatchDetectionRow {
   id: number;
   mediaFileId: number;
+  /** The frame of a clip the detection was seen in; null for a photo. */
+  frameIndex: number | null;
   objectType: string;
   confidence: number;
   zoneIds: string[];
@@ -33,6 +35,40 @@ export interface BatchFacts {
   confidenceByType: Record<string, number>;
 }
 
+/** Detections by id (any event's), in id order. */
+export function detectionsByIds(db: DbOrTx, ids: readonly number[]): Promise<BatchDetectionRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('detections as d')
+    .select([
+      'd.id',
+      'd.media_file_id as mediaFileId',
+      'd.frame_index as frameIndex',
+      'd.object_type as objectType',
+      'd.confidence',
+      'd.zone_ids as zoneIds',
+    ])
+    .where('d.id', 'in', [...ids])
+    .orderBy('d.id')
+    .execute();
+}
+
+/**
+ * Per-type counts and confidences of a batch. "In one frame" means one real frame: a photo, or one sampled frame of
+ * a clip (a clip's frames are not one frame: 8 frames of one person are one person, not 8).
+ */
+export function batchStats(
+  detections: readonly Pick<BatchDetectionRow, 'mediaFileId' | 'frameIndex' | 'objectType' | 'confidence'>[],
+) {
+  return objectStats(
+    detections.map((d) => ({
+      objectType: d.objectType,
+      confidence: d.confidence,
+      frame: `${d.mediaFileId}/${d.frameIndex ?? 0}`,
+    })),
+  );
+}
+
 /** Detections of the batch that no event has claimed yet (a replayed or overlapping batch keeps only those). */
 export function unclaimedDetections(db: DbOrTx, ids: readonly number[]): Promise<BatchDetectionRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
@@ -41,6 +77,7 @@ export function unclaimedDetections(db: DbOrTx, ids: readonly number[]): Promise
     .select([
       'd.id',
       'd.media_file_id as mediaFileId',
+      'd.frame_index as frameIndex',
       'd.object_type as objectType',
       'd.confidence',
       'd.zone_ids as zoneIds',
@@ -68,11 +105,12 @@ export async function gatherFacts(
     .sort((a, b) => b.priority - a.priority)
     .map((z) => toZoneHit(z, z.armed));
   const since = new Date(job.startedAt - RECENT_WINDOW_MINUTES * 60_000);
-  const recent = (await recentEventsOnCamera(db, job.cameraId, since)).filter((e) => e.batchId !== job.batchId);
-  const feedback = await cameraFeedback(db, job.cameraId, new Date(job.startedAt - FEEDBACK_WINDOW_DAYS * 86_400_000));
-  const stats = objectStats(
-    detections.map((d) => ({ objectType: d.objectType, confidence: d.confidence, frame: d.mediaFileId })),
+  // Only events before this visit: its own event (same batch) and later ones are not its history.
+  const recent = (await recentEventsOnCamera(db, job.cameraId, since, { before: new Date(job.startedAt) })).filter(
+    (e) => e.batchId !== job.batchId,
   );
+  const feedback = await cameraFeedback(db, job.cameraId, new Date(job.startedAt - FEEDBACK_WINDOW_DAYS * 86_400_000));
+  const stats = batchStats(detections);
   const at = new Date(job.startedAt);
   const local = localTime(at, timeZone);
   return {

@@ -26,10 +26,15 @@ export interface DetectionJob {
   queuedAt: number;
 }
 
-/** A closed batch of detections to turn into one security event. */
+/**
+ * One step of a visit's security event. `open`: the fast path opens the event now with one frame's detections.
+ * `close`: the batch closed; its detections (the opened event's and the later ones) are analysed once more and the
+ * event is created or updated, then closed. Jobs queued before visits had phases have none: they are `close`.
+ */
 export interface AnalysisJob {
   batchId: string;
   cameraId: string;
+  phase?: 'open' | 'close';
   detectionIds: number[];
   isFastPath: boolean;
   reason: 'window' | 'idle' | 'max' | 'fast_path';
@@ -40,8 +45,12 @@ export interface AnalysisJob {
   closedAt: number;
 }
 
-/** Queue job id of a batch (`front_door:12` → `batch-front_door.12`): BullMQ ids cannot contain `:`. */
-export const analysisJobId = (batchId: string): string => `batch-${batchId.replaceAll(':', '.')}`;
+/**
+ * Queue job id of a batch's step (`front_door:12` → `batch-front_door.12`, its fast path `batch-front_door.12-open`):
+ * BullMQ ids cannot contain `:`.
+ */
+export const analysisJobId = (batchId: string, phase: AnalysisJob['phase'] = 'close'): string =>
+  `batch-${batchId.replaceAll(':', '.')}${phase === 'open' ? '-open' : ''}`;
 
 export interface JobContext {
   id: string;

@@ -60,6 +60,74 @@ export async function insertEventForBatch(
   return { event: eventRowToEvent(inserted), created: true };
 }
 
+/** The event of a batch, locked for update until the transaction ends (undefined when there is none yet). */
+export async function lockEventByBatch(tx: DbOrTx, batchId: string): Promise<SecurityEvent | undefined> {
+  const row = await tx
+    .selectFrom('events')
+    .select(EVENT_COLUMNS)
+    .where('batch_id', '=', batchId)
+    .forUpdate()
+    .executeTakeFirst();
+  return row === undefined ? undefined : eventRowToEvent(row);
+}
+
+/** What a visit's re-analysis changes on its event. */
+export interface EventAnalysisUpdate {
+  startedAt: Date;
+  endedAt: Date;
+  riskScore: number;
+  riskLevel: RiskLevel;
+  summary: string;
+  reasoning: string;
+  recommendedAction: string | null;
+  llmPrompt: string | null;
+  analysisSource: NewEvent['analysisSource'];
+  promptVersion: string | null;
+  model: string | null;
+  objectTypes: readonly string[];
+  /** Null keeps the visit open; a date closes it. */
+  closedAt: Date | null;
+}
+
+/**
+ * Links more detections of the visit to its event (they must belong to no event: see `insertEventForBatch`) and
+ * stores its new analysis; `detection_count` becomes the number of detections linked. Call inside the
+ * transaction that locked the event (`lockEventByBatch`).
+ */
+export async function updateEventForVisit(
+  tx: DbOrTx,
+  eventId: number,
+  update: EventAnalysisUpdate,
+  newDetectionIds: readonly number[],
+): Promise<SecurityEvent> {
+  await linkDetections(tx, eventId, [...new Set(newDetectionIds)]);
+  const row = await tx
+    .updateTable('events')
+    .set((eb) => ({
+      started_at: update.startedAt,
+      ended_at: update.endedAt,
+      risk_score: update.riskScore,
+      risk_level: update.riskLevel,
+      summary: update.summary,
+      reasoning: update.reasoning,
+      recommended_action: update.recommendedAction,
+      llm_prompt: update.llmPrompt,
+      analysis_source: update.analysisSource,
+      prompt_version: update.promptVersion,
+      model: update.model,
+      object_types: [...update.objectTypes],
+      closed_at: update.closedAt,
+      detection_count: eb
+        .selectFrom('event_detections')
+        .select((x) => x.fn.countAll<number>().as('n'))
+        .where('event_id', '=', eventId),
+    }))
+    .where('id', '=', eventId)
+    .returning(EVENT_COLUMNS)
+    .executeTakeFirstOrThrow();
+  return eventRowToEvent(row);
+}
+
 async function linkDetections(db: DbOrTx, eventId: number, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
   const present = await db.selectFrom('detections').select('id').where('id', 'in', ids).execute();
@@ -215,22 +283,27 @@ export async function countEventsSince(db: DbOrTx, since: Date, options: { camer
   return Number(row.n);
 }
 
-/** Events on a camera that started at or after `since`, newest first (for the prompt and the rules scorer). */
+/**
+ * Events on a camera that started at or after `since` (and before `before`, when given), newest first (for the
+ * prompt and the rules scorer).
+ */
 export async function recentEventsOnCamera(
   db: DbOrTx,
   cameraId: string,
   since: Date,
-  limit = 20,
+  options: { before?: Date; limit?: number } = {},
 ): Promise<SecurityEvent[]> {
-  const rows = await db
+  let q = db
     .selectFrom('events')
     .select(EVENT_COLUMNS)
     .where('camera_id', '=', cameraId)
     .where('started_at', '>=', since)
-    .where('deleted_at', 'is', null)
+    .where('deleted_at', 'is', null);
+  if (options.before !== undefined) q = q.where('started_at', '<', options.before);
+  const rows = await q
     .orderBy('started_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(limit)
+    .limit(options.limit ?? 20)
     .execute();
   return rows.map(eventRowToEvent);
 }
@@ -239,6 +312,7 @@ export interface UnlinkedDetection {
   id: number;
   cameraId: string;
   mediaFileId: number;
+  frameIndex: number | null;
   objectType: string;
   confidence: number;
   detectedAt: Date;
@@ -255,14 +329,41 @@ export function unlinkedDetections(
 ): Promise<UnlinkedDetection[]> {
   let q = db
     .selectFrom('detections as d')
-    .select(['d.id', 'd.camera_id as cameraId', 'd.media_file_id as mediaFileId', 'd.object_type as objectType'])
-    .select(['d.confidence', 'd.detected_at as detectedAt', 'd.created_at as createdAt'])
+    .select(BATCHABLE_COLUMNS)
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom('event_detections as ed').select('ed.event_id').whereRef('ed.detection_id', '=', 'd.id'))),
     );
   if (options.cameraId !== undefined) q = q.where('d.camera_id', '=', options.cameraId);
   if (options.limit !== undefined) q = q.limit(options.limit);
   return q.orderBy('d.detected_at').orderBy('d.id').execute();
+}
+
+const BATCHABLE_COLUMNS = [
+  'd.id',
+  'd.camera_id as cameraId',
+  'd.media_file_id as mediaFileId',
+  'd.frame_index as frameIndex',
+  'd.object_type as objectType',
+  'd.confidence',
+  'd.detected_at as detectedAt',
+  'd.created_at as createdAt',
+] as const;
+
+/**
+ * Detections of the open (not yet closed) events, oldest first: the start of a visit whose batch is rebuilt after
+ * a restart.
+ */
+export function openEventDetections(db: DbOrTx): Promise<UnlinkedDetection[]> {
+  return db
+    .selectFrom('detections as d')
+    .innerJoin('event_detections as ed', 'ed.detection_id', 'd.id')
+    .innerJoin('events as e', 'e.id', 'ed.event_id')
+    .select(BATCHABLE_COLUMNS)
+    .where('e.closed_at', 'is', null)
+    .where('e.deleted_at', 'is', null)
+    .orderBy('d.detected_at')
+    .orderBy('d.id')
+    .execute();
 }
 
 export interface EventSearchHit {

@@ -11,7 +11,7 @@ import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { AnalysisJob, JobQueue } from '../queue/contracts.js';
 import type { Db } from '../storage/database.js';
-import { unlinkedDetections } from '../storage/event.repository.js';
+import { openEventDetections, unlinkedDetections } from '../storage/event.repository.js';
 import type { StopStack } from './stop-stack.js';
 
 export interface EventStageParts {
@@ -81,7 +81,14 @@ export async function startEventStage(
   const off = bus.on('detection.created', async ({ detections }, meta) => {
     if (meta.remote) return; // batched by the process that detected it
     await aggregator.add(
-      detections.map((d) => ({ id: d.id, cameraId: d.cameraId, objectType: d.objectType, confidence: d.confidence })),
+      detections.map((d) => ({
+        id: d.id,
+        cameraId: d.cameraId,
+        objectType: d.objectType,
+        confidence: d.confidence,
+        mediaFileId: d.mediaFileId,
+        frameIndex: d.frameIndex,
+      })),
     );
   });
   stack.push('aggregator', async () => {
@@ -92,13 +99,19 @@ export async function startEventStage(
   const recover = async (graceMs: number) => {
     const cutoff = clock.now() - graceMs;
     const queued = new Set((await queue.pending()).flatMap((job) => job.detectionIds));
-    const orphans = (await unlinkedDetections(db)).filter((d) => d.createdAt.getTime() <= cutoff && !queued.has(d.id));
+    const settled = (d: { id: number; createdAt: Date }) => d.createdAt.getTime() <= cutoff && !queued.has(d.id);
+    // An open visit's event holds the first detections of its batch: when the batch died (with the process, or
+    // with Redis), they go back into the rebuilt batch with the orphans, so it gets the same id and the visit
+    // still closes as one event. The aggregator skips those still in an open batch.
+    const orphans = [...(await openEventDetections(db)), ...(await unlinkedDetections(db))].filter(settled);
     await aggregator.recover(
       orphans.map((d) => ({
         id: d.id,
         cameraId: d.cameraId,
         objectType: d.objectType,
         confidence: d.confidence,
+        mediaFileId: d.mediaFileId,
+        frameIndex: d.frameIndex,
         at: d.createdAt.getTime(),
       })),
     );

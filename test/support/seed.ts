@@ -7,6 +7,8 @@ export interface SeededDetection {
   /** Box in pixels of a 1000x1000 image; defaults to the middle. */
   box?: { x: number; y: number; width: number; height: number };
   zoneIds?: string[];
+  /** The frame of a clip (the media file is then a video); absent for a photo. */
+  frameIndex?: number;
 }
 
 /** A camera (created when missing), one media file and its detections, straight into the database. */
@@ -34,7 +36,7 @@ export async function seedDetections(
       path: `${cameraId}/${randomBytes(4).toString('hex')}.jpg`,
       sha256: randomBytes(32).toString('hex'),
       size: 1000,
-      media_type: 'image',
+      media_type: detections.some((d) => d.frameIndex !== undefined) ? 'video' : 'image',
       width: 1000,
       height: 1000,
       captured_at: at,
@@ -62,7 +64,7 @@ export async function seedDetections(
         bbox_width: d.box?.width ?? 200,
         bbox_height: d.box?.height ?? 400,
         thumbnail_path: null,
-        frame_index: null,
+        frame_index: d.frameIndex ?? null,
         duration: null,
         video_codec: null,
         video_width: null,

@@ -39,7 +39,9 @@ describe.skipIf(skip !== undefined)('RedisBatchStore', () => {
       clock: systemClock,
       log: silentLogger(),
     });
-    await aggregator.add([{ id: 1, cameraId: 'porch', objectType: 'car', confidence: 0.8 }]);
+    await aggregator.add([
+      { id: 1, cameraId: 'porch', objectType: 'car', confidence: 0.8, mediaFileId: 1, frameIndex: null },
+    ]);
     await aggregator.stop();
     const redis = new Redis(services.redisUrl);
     const raw = await redis.get(`${prefix}:batch:porch:current`);

@@ -164,6 +164,146 @@ for (const engine of ENGINES) {
       expect(second.event.riskLevel).toBe('critical');
     });
 
+    describe('a visit is one event with a lifecycle', () => {
+      let rules: JobHandler<AnalysisJob>;
+      const updated: BusEvents['event.updated'][] = [];
+      bus.on('event.updated', (e) => void updated.push(e));
+      // 14:00 in Berlin on a Wednesday: day, no arming.
+      const DAY = Date.UTC(2026, 5, 10, 12, 0, 0);
+      beforeAll(() => {
+        const log = silentLogger();
+        rules = createAnalysisHandler({
+          db: t.store.db,
+          bus,
+          log,
+          clock: systemClock,
+          alerts: new AlertService({ db: t.store.db, bus, log, clock: systemClock }),
+          llm: undefined,
+          timeZone: 'Europe/Berlin',
+        });
+      });
+      const job = (batchId: string, camera: string, phase: 'open' | 'close', ids: number[], at = DAY): AnalysisJob => ({
+        batchId,
+        cameraId: camera,
+        phase,
+        detectionIds: ids,
+        isFastPath: phase === 'open' || batchId.endsWith('fp'),
+        reason: phase === 'open' ? 'fast_path' : 'idle',
+        startedAt: at,
+        endedAt: at + (phase === 'open' ? 0 : 8000),
+        closedAt: at + (phase === 'open' ? 0 : 38_000),
+      });
+      const run = (j: AnalysisJob) => rules(j, { id: j.batchId, attempt: 1, maxAttempts: 3 });
+
+      it('counts a clip of one person as one person, per real frame, not per file', async () => {
+        // An 8 s clip: one person in frames 0-4, then a person and a dog in frames 5-7.
+        const frames = Array.from({ length: 8 }, (_, f) => [
+          { objectType: 'person', confidence: 0.85, frameIndex: f },
+          ...(f >= 5 ? [{ objectType: 'dog', confidence: 0.8, frameIndex: f }] : []),
+        ]).flat();
+        const ids = await seedDetections(t.store.db, 'clip_cam', frames, new Date(DAY));
+        await run(job(`clip_cam:${ids[0]}`, 'clip_cam', 'close', ids));
+        const event = await getEventByBatch(t.store.db, `clip_cam:${ids[0]}`);
+        expect(event?.summary).toMatch(/^A person and a dog at clip cam/);
+        expect(event?.reasoning).not.toMatch(/people at once/);
+        expect(event).toMatchObject({ riskLevel: 'low', detectionCount: 11 });
+      });
+
+      it('opens the event with the whole frame, joins the rest of the burst, and closes it once', async () => {
+        // Two people in the first snapshot (one confident: the fast path), then two more snapshots of the burst.
+        const first = await seedDetections(
+          t.store.db,
+          'visit_cam',
+          [
+            { objectType: 'person', confidence: 0.95 },
+            { objectType: 'person', confidence: 0.7 },
+          ],
+          new Date(DAY),
+        );
+        const batchId = `visit_cam:${first[0]}`;
+        const createdBefore = created.length;
+        await run(job(batchId, 'visit_cam', 'open', first));
+        const opened = await getEventByBatch(t.store.db, batchId);
+        expect(opened).toMatchObject({ closedAt: null, detectionCount: 2, isFastPath: true });
+        expect(opened?.summary).toMatch(/^2 people at visit cam/);
+        expect(opened?.reasoning).toContain('2 people at once');
+        expect(created.slice(createdBefore).map((c) => c.event.batchId)).toStrictEqual([batchId]);
+
+        const later = [
+          ...(await seedDetections(t.store.db, 'visit_cam', [{ objectType: 'person', confidence: 0.9 }])),
+          ...(await seedDetections(t.store.db, 'visit_cam', [{ objectType: 'person', confidence: 0.92 }])),
+        ];
+        const close = job(batchId, 'visit_cam', 'close', [...first, ...later]);
+        await run(close);
+        const closed = await getEventByBatch(t.store.db, batchId);
+        expect(closed).toMatchObject({ id: opened?.id, detectionCount: 4, isFastPath: true });
+        expect(closed?.closedAt).toBeInstanceOf(Date);
+        // Its own opened event is not "recent activity" for itself.
+        expect(closed?.reasoning).not.toMatch(/recent events/);
+        expect(created.slice(createdBefore)).toHaveLength(1);
+        const mine = updated.filter((u) => u.event.batchId === batchId);
+        expect(mine.map((u) => [u.previous.closedAt, u.event.closedAt !== null])).toStrictEqual([[null, true]]);
+        const links = await t.store.db
+          .selectFrom('event_detections')
+          .select(['detection_id', 'event_id'])
+          .where('detection_id', 'in', [...first, ...later])
+          .execute();
+        expect(links.map((l) => l.event_id)).toStrictEqual(Array(4).fill(opened?.id));
+
+        // Replays of both steps (a crash, a retry) change nothing and announce nothing.
+        await run(job(batchId, 'visit_cam', 'open', first));
+        await run(close);
+        expect(
+          await t.store.db.selectFrom('events').select('id').where('batch_id', '=', batchId).execute(),
+        ).toHaveLength(1);
+        expect(updated.filter((u) => u.event.batchId === batchId)).toHaveLength(1);
+        expect(created.slice(createdBefore)).toHaveLength(1);
+      });
+
+      it('closes an opened event that nothing joined without analysing it again', async () => {
+        const ids = await seedDetections(
+          t.store.db,
+          'quiet_cam',
+          [{ objectType: 'person', confidence: 0.95 }],
+          new Date(DAY),
+        );
+        const batchId = `quiet_cam:${ids[0]}`;
+        await run(job(batchId, 'quiet_cam', 'open', ids));
+        const opened = await getEventByBatch(t.store.db, batchId);
+        await run(job(batchId, 'quiet_cam', 'close', ids));
+        const closed = await getEventByBatch(t.store.db, batchId);
+        expect(closed).toMatchObject({ riskScore: opened?.riskScore, summary: opened?.summary, detectionCount: 1 });
+        expect(closed?.closedAt).toBeInstanceOf(Date);
+        const audits = await t.store.db
+          .selectFrom('event_audits')
+          .select('id')
+          .where('event_id', '=', closed!.id)
+          .execute();
+        expect(audits).toHaveLength(1);
+      });
+
+      it('never lowers a visit: a lower final analysis keeps the score announced', async () => {
+        // Opened at 02:00 (night, medium); the close job's facts say day (14:00): the re-analysis scores lower.
+        const night = Date.UTC(2026, 5, 10, 0, 0, 0);
+        const ids = await seedDetections(
+          t.store.db,
+          'late_cam',
+          [{ objectType: 'person', confidence: 0.95 }],
+          new Date(night),
+        );
+        const batchId = `late_cam:${ids[0]}`;
+        await run(job(batchId, 'late_cam', 'open', ids, night));
+        const opened = await getEventByBatch(t.store.db, batchId);
+        const more = await seedDetections(t.store.db, 'late_cam', [{ objectType: 'person', confidence: 0.9 }]);
+        await run(job(batchId, 'late_cam', 'close', [...ids, ...more], DAY));
+        const closed = await getEventByBatch(t.store.db, batchId);
+        expect(closed?.riskScore).toBe(opened?.riskScore);
+        expect(closed?.riskLevel).toBe('medium');
+        expect(closed?.reasoning).toContain('the visit keeps its higher score');
+        expect(closed).toMatchObject({ detectionCount: 2 });
+      });
+    });
+
     it('announces each new event once on the bus', () => {
       const ids = created.map((c) => c.event.id);
       expect(new Set(ids).size).toBe(ids.length);

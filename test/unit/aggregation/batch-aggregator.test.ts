@@ -17,11 +17,20 @@ function setup() {
   return { clock, queue, store, aggregator };
 }
 
-const det = (id: number, cameraId: string, objectType = 'car', confidence = 0.7) => ({
+const det = (
+  id: number,
+  cameraId: string,
+  objectType = 'car',
+  confidence = 0.7,
+  mediaFileId = id,
+  frameIndex: number | null = null,
+) => ({
   id,
   cameraId,
   objectType,
   confidence,
+  mediaFileId,
+  frameIndex,
 });
 
 describe('BatchAggregator', () => {
@@ -39,11 +48,33 @@ describe('BatchAggregator', () => {
     await aggregator.stop();
   });
 
-  it('queues a confident person at once as a fast-path event, cameras apart', async () => {
-    const { queue, aggregator } = setup();
+  it('opens a visit at once for a confident person, cameras apart, and closes the same visit later', async () => {
+    const { clock, queue, aggregator } = setup();
     await aggregator.add([det(10, 'garage', 'car'), det(11, 'front_door', 'person', 0.95)]);
-    expect(queue.added.map((a) => a.data.batchId)).toStrictEqual(['front_door:fp:11']);
-    expect(queue.added[0]!.data.isFastPath).toBe(true);
+    expect(queue.added.map((a) => [a.jobId, a.data.phase])).toStrictEqual([['batch-front_door.11-open', 'open']]);
+    expect(queue.added[0]!.data).toMatchObject({ isFastPath: true, detectionIds: [11], reason: 'fast_path' });
+    await aggregator.add([det(12, 'front_door', 'person', 0.97)]);
+    clock.advance(30_000);
+    await flush();
+    await flush();
+    const jobs = queue.added.map((a) => [a.jobId, a.data.phase, a.data.detectionIds]);
+    expect(jobs.sort()).toStrictEqual([
+      ['batch-front_door.11', 'close', [11, 12]],
+      ['batch-front_door.11-open', 'open', [11]],
+      ['batch-garage.10', 'close', [10]],
+    ]);
+    expect(queue.added.find((a) => a.jobId === 'batch-front_door.11')?.data.isFastPath).toBe(true);
+    await aggregator.stop();
+  });
+
+  it('opens the visit with every detection of the frame (two people in one snapshot; one frame of a clip)', async () => {
+    const { queue, aggregator } = setup();
+    await aggregator.add([
+      det(20, 'porch', 'person', 0.6, 5, 0),
+      det(21, 'porch', 'person', 0.95, 5, 0),
+      det(22, 'porch', 'person', 0.93, 5, 1),
+    ]);
+    expect(queue.added.map((a) => [a.data.phase, a.data.detectionIds])).toStrictEqual([['open', [20, 21]]]);
     await aggregator.stop();
   });
 

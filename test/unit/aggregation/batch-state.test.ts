@@ -5,6 +5,7 @@ import {
   type BatchState,
   DEFAULT_BATCH_CONFIG,
   detectionAdded,
+  detectionsAdded,
   EMPTY_BATCH_STATE,
   nextDeadline,
   stepBatch,
@@ -37,7 +38,11 @@ const det = (cameraId: string, detectionId: number, at: number, objectType = 'ca
   detectionAdded({ cameraId, detectionId, objectType, confidence, at });
 
 const summary = (actions: BatchAction[]) =>
-  actions.map((a) => [a.batch.batchId, a.batch.reason, a.batch.detectionIds, a.batch.closedAt - T0]);
+  actions.map((a) =>
+    a.type === 'openEvent'
+      ? ['open', a.event.batchId, a.event.detectionIds, a.event.at - T0]
+      : [a.batch.batchId, a.batch.reason, a.batch.detectionIds, a.batch.closedAt - T0],
+  );
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -122,44 +127,42 @@ describe('max detections', () => {
   it('closes at 50 with the default configuration', () => {
     const inputs = Array.from({ length: 51 }, (_, i) => det('cam', i + 1, s(i * 0.5)));
     const run = feed(inputs);
-    expect(run.actions.map((a) => [a.batch.reason, a.batch.detectionIds.length])).toStrictEqual([['max', 50]]);
+    expect(summary(run.actions).map(([, reason, ids]) => [reason, (ids as number[]).length])).toStrictEqual([
+      ['max', 50],
+    ]);
     expect(run.state.cameras.cam?.detections.map((d) => d.detectionId)).toStrictEqual([51]);
   });
 });
 
-describe('fast path', () => {
-  it('closes a confident person at once as its own batch', () => {
+describe('fast path: a visit opens its event at once and keeps it', () => {
+  it('opens the event with a confident person, and the batch goes on to close the same visit', () => {
     const run = feed([det('cam', 7, s(0), 'person', 0.95)]);
     expect(run.actions).toStrictEqual([
       {
-        type: 'closeBatch',
-        batch: {
-          batchId: 'cam:fp:7',
+        type: 'openEvent',
+        event: {
+          batchId: 'cam:7',
           cameraId: 'cam',
-          isFastPath: true,
-          reason: 'fast_path',
           detections: [{ detectionId: 7, objectType: 'person', confidence: 0.95, at: s(0) }],
           detectionIds: [7],
-          startedAt: s(0),
-          endedAt: s(0),
-          closedAt: s(0),
+          at: s(0),
         },
       },
     ]);
-    // The burst is remembered by an empty regular batch, which later closes silently.
     expect(run.state.cameras.cam).toStrictEqual({
       cameraId: 'cam',
-      batchId: null,
+      batchId: 'cam:7',
       startedAt: s(0),
       lastActivityAt: s(0),
-      detections: [],
+      detections: [{ detectionId: 7, objectType: 'person', confidence: 0.95, at: s(0) }],
       fastPathTaken: true,
     });
     const later = feed([tick(s(30))], config, run.state);
-    expect(later).toStrictEqual({ state: EMPTY_BATCH_STATE, actions: [] });
+    expect(summary(later.actions)).toStrictEqual([['cam:7', 'idle', [7], 30_000]]);
+    expect(later.actions[0]?.type === 'closeBatch' && later.actions[0].batch.isFastPath).toBe(true);
   });
 
-  it('takes only the first qualifying detection of a burst; later ones join the regular batch', () => {
+  it('opens one event per burst; later detections of the burst join that visit', () => {
     const run = feed([
       det('cam', 1, s(0), 'person', 0.95),
       det('cam', 2, s(5), 'person', 0.97),
@@ -167,17 +170,30 @@ describe('fast path', () => {
       tick(s(40)),
     ]);
     expect(summary(run.actions)).toStrictEqual([
-      ['cam:fp:1', 'fast_path', [1], 0],
-      ['cam:2', 'idle', [2, 3], 40_000],
+      ['open', 'cam:1', [1], 0],
+      ['cam:1', 'idle', [1, 2, 3], 40_000],
     ]);
   });
 
-  it('leaves an open regular batch alone but extends its idle deadline', () => {
+  it('opens the event with every detection of the frame: two people in one snapshot are one event', () => {
+    const frame = detectionsAdded('cam', s(0), [
+      { detectionId: 1, objectType: 'person', confidence: 0.95, frame: '10/0' },
+      { detectionId: 2, objectType: 'person', confidence: 0.6, frame: '10/0' },
+      { detectionId: 3, objectType: 'dog', confidence: 0.8, frame: '10/0' },
+    ]);
+    const run = feed([frame, det('cam', 4, s(3), 'person', 0.99), tick(s(33))]);
+    expect(summary(run.actions)).toStrictEqual([
+      ['open', 'cam:1', [1, 2, 3], 0],
+      ['cam:1', 'idle', [1, 2, 3, 4], 33_000],
+    ]);
+  });
+
+  it('joins an open batch that started without a qualifying detection, keeping its id', () => {
     const run = feed([det('cam', 1, s(0), 'car'), det('cam', 2, s(20), 'person', 0.9)]);
-    expect(summary(run.actions)).toStrictEqual([['cam:fp:2', 'fast_path', [2], 20_000]]);
-    expect(run.state.cameras.cam?.detections.map((d) => d.detectionId)).toStrictEqual([1]);
+    expect(summary(run.actions)).toStrictEqual([['open', 'cam:1', [2], 20_000]]);
+    expect(run.state.cameras.cam?.detections.map((d) => d.detectionId)).toStrictEqual([1, 2]);
     expect(nextDeadline(run.state, config)).toBe(s(50));
-    expect(summary(feed([tick(s(50))], config, run.state).actions)).toStrictEqual([['cam:1', 'idle', [1], 50_000]]);
+    expect(summary(feed([tick(s(50))], config, run.state).actions)).toStrictEqual([['cam:1', 'idle', [1, 2], 50_000]]);
   });
 
   it('needs a fast-path type at or above the threshold', () => {
@@ -186,19 +202,24 @@ describe('fast path', () => {
       det('b', 2, s(0), 'dog', 0.99),
       det('c', 3, s(0), 'person', 0.9),
     ]);
-    expect(summary(run.actions)).toStrictEqual([['c:fp:3', 'fast_path', [3], 0]]);
+    expect(summary(run.actions)).toStrictEqual([['open', 'c:3', [3], 0]]);
     const custom = { ...config, fastPathTypes: ['dog'], fastPathConfidence: 0.5 };
-    expect(summary(feed([det('b', 2, s(0), 'dog', 0.5)], custom).actions)).toStrictEqual([
-      ['b:fp:2', 'fast_path', [2], 0],
+    expect(summary(feed([det('b', 2, s(0), 'dog', 0.5)], custom).actions)).toStrictEqual([['open', 'b:2', [2], 0]]);
+  });
+
+  it('opens a new visit once the burst has closed', () => {
+    const run = feed([det('cam', 1, s(0), 'person', 0.95), tick(s(30)), det('cam', 2, s(31), 'person', 0.95)]);
+    expect(summary(run.actions)).toStrictEqual([
+      ['open', 'cam:1', [1], 0],
+      ['cam:1', 'idle', [1], 30_000],
+      ['open', 'cam:2', [2], 31_000],
     ]);
   });
 
-  it('allows a new fast path once the burst has closed', () => {
-    const run = feed([det('cam', 1, s(0), 'person', 0.95), tick(s(30)), det('cam', 2, s(31), 'person', 0.95)]);
-    expect(summary(run.actions)).toStrictEqual([
-      ['cam:fp:1', 'fast_path', [1], 0],
-      ['cam:fp:2', 'fast_path', [2], 31_000],
-    ]);
+  it('ignores a frame whose detections are all in the batch already (a retried job)', () => {
+    const first = feed([det('cam', 1, s(0), 'person', 0.95)]);
+    const again = feed([det('cam', 1, s(2), 'person', 0.95)], config, first.state);
+    expect(again).toStrictEqual({ state: first.state, actions: [] });
   });
 });
 
@@ -220,8 +241,8 @@ describe('cameras are independent', () => {
       tick(s(40)),
     ]);
     expect(summary(run.actions)).toStrictEqual([
-      ['garage:fp:3', 'fast_path', [3], 1_000],
-      ['garage:2', 'idle', [2], 40_000],
+      ['open', 'garage:2', [3], 1_000],
+      ['garage:2', 'idle', [2, 3], 40_000],
       ['porch:1', 'idle', [1], 40_000],
     ]);
   });
@@ -261,18 +282,25 @@ describe('every detection ends up in exactly one batch', () => {
     const flush = stepBatch(state, tick(now + 1_000_000), config);
     actions.push(...flush.actions);
     expect(flush.state).toStrictEqual(EMPTY_BATCH_STATE);
-    const ids = actions.flatMap((a) => a.batch.detectionIds).sort((x, y) => x - y);
+    const closes = actions.flatMap((a) => (a.type === 'closeBatch' ? [a.batch] : []));
+    const opens = actions.flatMap((a) => (a.type === 'openEvent' ? [a.event] : []));
+    const ids = closes.flatMap((b) => b.detectionIds).sort((x, y) => x - y);
     expect(ids).toStrictEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
-    const batchIds = actions.map((a) => a.batch.batchId);
+    const batchIds = closes.map((b) => b.batchId);
     expect(new Set(batchIds).size).toBe(batchIds.length);
-    for (const { batch } of actions) {
+    for (const batch of closes) {
       expect(batch.detections.length).toBeGreaterThan(0);
       expect(batch.detections.length).toBeLessThanOrEqual(config.maxDetections);
       expect(batch.endedAt - batch.startedAt).toBeLessThanOrEqual(config.windowSeconds * 1000);
-      if (batch.isFastPath) expect(batch.detections.length).toBe(1);
+      // A visit opened by the fast path is closed by its own batch, which holds the detections it opened with.
+      const opened = opens.filter((o) => o.batchId === batch.batchId);
+      expect(opened.length).toBe(batch.isFastPath ? 1 : 0);
+      for (const o of opened) expect(batch.detectionIds).toEqual(expect.arrayContaining(o.detectionIds));
     }
-    const reasons = new Set(actions.map((a) => a.batch.reason));
-    expect([...reasons].sort()).toStrictEqual(['fast_path', 'idle', 'max', 'window']);
+    expect(opens.length).toBeGreaterThan(0);
+    expect(new Set(opens.map((o) => o.batchId)).size).toBe(opens.length);
+    const reasons = new Set(closes.map((b) => b.reason));
+    expect([...reasons].sort()).toStrictEqual(['idle', 'max', 'window']);
   });
 });
 
