@@ -52,6 +52,10 @@ export interface BusEvents {
   'arming.changed':
     | { scope: 'house'; mode: HouseMode; previous: HouseMode; actor: string }
     | { scope: 'zone'; zoneId: string; cameraId: string; armed: boolean; actor: string };
+  /** A zone was created, changed or deleted (API, configuration sync): Home Assistant's discovery follows. */
+  'zone.changed': { zoneId: string; cameraId: string; action: 'created' | 'updated' | 'deleted' };
+  /** A camera was renamed or deleted after its creation (`camera.created` announces new ones). */
+  'camera.updated': { cameraId: string; name: string; action: 'renamed' | 'deleted' };
 }
 
 export type AnalysisSource = 'llm' | 'rules' | 'rules_fallback';

@@ -13,7 +13,7 @@ import { listCameras } from '../storage/camera.repository.js';
 import type { Db } from '../storage/database.js';
 import { getEvent } from '../storage/event.repository.js';
 import { latestGpuSample } from '../storage/gpu-stats.repository.js';
-import { listZones } from '../storage/zone.repository.js';
+import { getZone, listZones } from '../storage/zone.repository.js';
 import type { MqttPublisher } from './client.js';
 import type { CommandHandler } from './commands.js';
 import { discoveryMessages, discoveryPlan, isOwnDiscoveryPayload } from './discovery.js';
@@ -76,6 +76,8 @@ export class MqttBridge {
   /** Discovery topics the broker sent back retained while collecting. */
   private readonly retainedSeen = new Set<string>();
   private stopped = false;
+  /** The last discovery run (never rejects): the next one starts after it. */
+  private discoveryTail: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: BridgeDeps) {
     this.live = new LiveStates({
@@ -132,6 +134,15 @@ export class MqttBridge {
         .then(() => publisher.publish(t.detectStateTopic(base, cameraId), 'ON', RETAINED))
         .catch((e: unknown) => this.warn('discovery', e));
     });
+    // Zones and cameras changed through the API (or another process): Home Assistant sees them at once.
+    bus.on('zone.changed', ({ zoneId, action }) => {
+      this.publishDiscovery()
+        .then(() => this.publishZoneState(zoneId, action === 'deleted'))
+        .catch((e: unknown) => this.warn('discovery', e));
+    });
+    bus.on('camera.updated', () => {
+      this.publishDiscovery().catch((e: unknown) => this.warn('discovery', e));
+    });
     bus.on('media.ingested', ({ cameraId }) => {
       this.setCameraOnline(cameraId, true);
       // The first upload names a placeholder camera after its folder: its device gets the new name.
@@ -184,7 +195,25 @@ export class MqttBridge {
     }
   }
 
-  async publishDiscovery(): Promise<void> {
+  /**
+   * Brings Home Assistant's discovery in line with the database. Calls run one after the other: two overlapping
+   * runs could otherwise publish an older reading of the cameras and zones after a newer one.
+   */
+  publishDiscovery(): Promise<void> {
+    const run = this.discoveryTail.then(() => this.discoverNow());
+    this.discoveryTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A zone's retained arm state: its value, or cleared (empty retained payload) once the zone is gone. */
+  private async publishZoneState(zoneId: string, deleted: boolean): Promise<void> {
+    const { publisher, mqtt, db } = this.deps;
+    const topic = t.zoneArmedStateTopic(mqtt.base_topic, zoneId);
+    const zone = deleted ? undefined : await getZone(db, zoneId);
+    publisher.publish(topic, zone === undefined ? '' : zone.armed ? 'ON' : 'OFF', RETAINED);
+  }
+
+  private async discoverNow(): Promise<void> {
     const { mqtt, ha, db, publisher } = this.deps;
     if (!mqtt.discovery) return;
     const cameras = await listCameras(db);

@@ -93,3 +93,14 @@ export async function setDetectionEnabled(db: DbOrTx, id: string, enabled: boole
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/** Gives a camera its display name (Home Assistant's device name); its id and folder stay. Undefined when absent. */
+export function renameCamera(db: DbOrTx, id: string, name: string): Promise<CameraRow | undefined> {
+  return db
+    .updateTable('cameras')
+    .set({ name })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}

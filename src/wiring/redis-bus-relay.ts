@@ -14,6 +14,8 @@ const CHANNELS: Record<string, readonly (keyof BusEvents)[]> = {
     'media.rejected',
     'media.failed',
     'arming.changed',
+    'zone.changed',
+    'camera.updated',
   ],
 };
 

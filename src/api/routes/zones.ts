@@ -91,9 +91,14 @@ function saveZone(tx: DbOrTx, cameraId: string, name: string, body: ZoneFields, 
   });
 }
 
+/** Announces a committed zone change: the MQTT bridge republishes the camera's discovery. */
+function announce(ctx: ApiContext, zone: StoredZone, action: 'created' | 'updated' | 'deleted'): void {
+  ctx.deps.bus.emit('zone.changed', { zoneId: zone.id, cameraId: zone.cameraId, action });
+}
+
 async function createZone(ctx: ApiContext, request: FastifyRequest<{ Body: ZoneBody }>): Promise<StoredZone> {
   const body = request.body;
-  return ctx.deps.db.transaction().execute(async (tx) => {
+  const zone = await ctx.deps.db.transaction().execute(async (tx) => {
     if ((await getCamera(tx, body.camera_id)) === undefined) {
       throw badRequest('camera_id', `camera_id ${body.camera_id} is not a camera (GET /api/cameras lists them)`);
     }
@@ -112,25 +117,31 @@ async function createZone(ctx: ApiContext, request: FastifyRequest<{ Body: ZoneB
     await ctx.audit(request, { action: 'zone.create', resourceType: 'zone', resourceId: created.id }, tx);
     return created;
   });
+  announce(ctx, zone, 'created');
+  return zone;
 }
 
 async function updateZone(ctx: ApiContext, request: ZoneRequest & { body: ZoneFields }): Promise<StoredZone> {
-  return ctx.deps.db.transaction().execute(async (tx) => {
+  const zone = await ctx.deps.db.transaction().execute(async (tx) => {
     const existing = await findZone(request, tx);
     assertEditable(existing);
     const updated = await saveZone(tx, existing.cameraId, existing.name, request.body);
     await ctx.audit(request, { action: 'zone.update', resourceType: 'zone', resourceId: updated.id }, tx);
     return updated;
   });
+  announce(ctx, zone, 'updated');
+  return zone;
 }
 
 async function removeZone(ctx: ApiContext, request: ZoneRequest): Promise<void> {
-  await ctx.deps.db.transaction().execute(async (tx) => {
+  const removed = await ctx.deps.db.transaction().execute(async (tx) => {
     const existing = await findZone(request, tx);
     assertEditable(existing);
     await deleteZone(tx, existing.id);
     await ctx.audit(request, { action: 'zone.delete', resourceType: 'zone', resourceId: existing.id }, tx);
+    return existing;
   });
+  announce(ctx, removed, 'deleted');
 }
 
 export function zoneRoutes(app: FastifyInstance, ctx: ApiContext): void {

@@ -165,6 +165,8 @@ for (const engine of ENGINES) {
           'get /metrics',
           'get /api/cameras',
           'get /api/cameras/{id}',
+          'patch /api/cameras/{id}',
+          'delete /api/cameras/{id}',
           'get /api/events',
           'get /api/events/{id}',
           'patch /api/events/{id}',
