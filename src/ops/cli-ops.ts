@@ -8,7 +8,7 @@ import { BullMqQueueFactory } from '../queue/bullmq.js';
 import { type DetectionJob, type JobQueue, QUEUE_NAMES, type QueueFactory } from '../queue/contracts.js';
 import { MemoryQueueFactory } from '../queue/memory.js';
 import type { Store } from '../storage/database.js';
-import { importFolder } from './import-folder.js';
+import { type ImportReport, importFolder } from './import-folder.js';
 import { createProgressBar } from './progress.js';
 import { reprocess } from './reprocess.js';
 import { runRetention } from './retention.js';
@@ -115,8 +115,29 @@ export async function importCommand(
       onProgress: bar.update,
     });
     bar.finish();
-    out.write(`${report.queued} file(s) ${pending(shared)}; ${JSON.stringify(report)}\n`);
+    out.write(formatImportReport(report, shared));
   } finally {
     await factory.close();
   }
+}
+
+const IMPORT_LINES: [keyof ImportReport, string, string][] = [
+  ['scanned', 'scanned', 'supported files found'],
+  ['copied', 'copied', 'into the media root'],
+  ['queued', 'queued', 'for detection'],
+  ['duplicates', 'duplicates', 'same content as a file already stored'],
+  ['rejected', 'rejected', 'refused: see the warnings above, and `hsi status`'],
+  ['known', 'known', 'imported by an earlier run'],
+  ['unplaced', 'unplaced', 'directly in the folder, no camera folder: pass --camera NAME'],
+  ['skipped', 'skipped', 'vanished or still changing'],
+];
+
+/** What `hsi import` prints: the outcome, then one count per line (those that are not zero explained). */
+export function formatImportReport(report: ImportReport, shared: boolean): string {
+  const width = Math.max(...IMPORT_LINES.map(([, label]) => label.length)) + 2;
+  const lines = IMPORT_LINES.map(([key, label, meaning]) => {
+    const n = report[key];
+    return `${`${label}:`.padEnd(width)}${n}${n > 0 ? `  (${meaning})` : ''}`;
+  });
+  return `${report.queued} file(s) ${pending(shared)}\n${lines.join('\n')}\n`;
 }
