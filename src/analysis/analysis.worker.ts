@@ -101,8 +101,15 @@ async function openVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<vo
   });
   if (event === undefined) return;
   log.info(
-    { event_id: event.id, risk_score: event.riskScore, risk_level: event.riskLevel, source: event.analysisSource },
-    'security event (visit opened)',
+    {
+      event_id: event.id,
+      lifecycle: 'new',
+      risk_score: event.riskScore,
+      risk_level: event.riskLevel,
+      source: event.analysisSource,
+      detections: event.detectionCount,
+    },
+    'security event',
   );
   deps.bus.emit('event.created', { event: eventToRecord(event), latencyMs: deps.clock.now() - job.closedAt });
   await deps.alerts.evaluate(event, alertFacts(facts, deps.timeZone));
@@ -168,12 +175,13 @@ async function closeVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<v
   log.info(
     {
       event_id: event.id,
+      lifecycle: previous === undefined ? 'new+end' : 'end',
       risk_score: event.riskScore,
       risk_level: event.riskLevel,
       source: event.analysisSource,
       detections: event.detectionCount,
     },
-    previous === undefined ? 'security event' : 'security event closed',
+    'security event',
   );
   if (previous === undefined) deps.bus.emit('event.created', { event: eventToRecord(event), latencyMs });
   else deps.bus.emit('event.updated', { event: eventToRecord(event), previous: eventToRecord(previous), latencyMs });
