@@ -127,7 +127,12 @@ async function processFile(
       })),
     });
   }
-  log.debug({ detections: inserted.length }, 'file processed');
+  // The line a user watches (info): each processed file with what was found in it, or why nothing was.
+  const objects: Record<string, number> = {};
+  for (const d of inserted) objects[d.object_type] = (objects[d.object_type] ?? 0) + 1;
+  const found = Object.entries(objects).map(([label, n]) => `${n} ${label}`);
+  const summary = !detectionEnabled ? 'detection off for this camera' : found.join(', ') || 'no targets';
+  log.info({ path: row.path, detections: inserted.length, objects, summary }, 'file processed');
 }
 
 async function detectFrames(deps: DetectionWorkerDeps, row: MediaFileRow): Promise<FrameResult[]> {
