@@ -16,12 +16,15 @@ export interface CommandServices {
   acknowledgeAlerts(target: AlertTarget, actor: string): Promise<string[]>;
   dismissAlerts(target: AlertTarget, actor: string): Promise<string[]>;
   houseMode(): Promise<HouseMode>;
-  /** Audits. */
-  setHouseMode(mode: HouseMode, actor: string): Promise<HouseMode>;
+  /** Audits; announces (`arming.changed`, which publishes the state) only when the mode changed. */
+  setHouseMode(mode: HouseMode, actor: string): Promise<{ mode: HouseMode; changed: boolean }>;
   /** The zone's arming switch; undefined when there is no such zone. */
   zoneArmed(zoneId: string): Promise<boolean | undefined>;
-  /** The stored switch afterwards; throws AppError NOT_FOUND for an unknown zone. Audits. */
-  setZoneArmed(zoneId: string, armed: boolean, actor: string): Promise<boolean>;
+  /**
+   * The stored switch afterwards and whether it moved; throws AppError NOT_FOUND for an unknown zone. Audits;
+   * announces only a change.
+   */
+  setZoneArmed(zoneId: string, armed: boolean, actor: string): Promise<{ armed: boolean; changed: boolean }>;
   /** Undefined when there is no such (live) camera. */
   detectionEnabled(cameraId: string): Promise<boolean | undefined>;
   /** False when there is no such (live) camera. Does not audit. */
@@ -44,9 +47,15 @@ export function createCommandServices({ db, alerts, arming }: CommandServiceDeps
     acknowledgeAlerts: async (target, actor) => (await alerts.acknowledge(target, actor)).map((a) => a.id),
     dismissAlerts: async (target, actor) => (await alerts.dismiss(target, actor)).map((a) => a.id),
     houseMode: () => arming.houseMode(),
-    setHouseMode: (mode, actor) => arming.setHouseMode(mode, actor),
+    setHouseMode: async (mode, actor) => {
+      const change = await arming.setHouseMode(mode, actor);
+      return { mode: change.mode, changed: change.changed };
+    },
     zoneArmed: async (zoneId) => (await getZone(db, zoneId))?.armed,
-    setZoneArmed: async (zoneId, armed, actor) => (await arming.setZoneArmed(zoneId, armed, actor)).armed,
+    setZoneArmed: async (zoneId, armed, actor) => {
+      const { zone, changed } = await arming.setZoneArmed(zoneId, armed, actor);
+      return { armed: zone.armed, changed };
+    },
     detectionEnabled: async (cameraId) => (await getCamera(db, cameraId))?.detection_enabled,
     setDetectionEnabled: (cameraId, enabled) => setDetectionEnabled(db, cameraId, enabled),
     writeAudit: async (entry) => {

@@ -144,6 +144,8 @@ interface Accepted {
   states: StateUpdate[];
   /** Details of the handler's own success row; absent when the service already audited the change. */
   audit?: Record<string, unknown>;
+  /** What the command did, for its log line. */
+  log?: Record<string, unknown>;
 }
 
 export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
@@ -159,8 +161,9 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
       }
       if (!codesMatch(request.code, alarmCode)) throw new Refusal('wrong code');
     }
-    const mode = await services.setHouseMode(MODE_OF[request.action], MQTT_ACTOR);
-    return { states: [{ kind: 'alarm', value: mode }] };
+    const { mode, changed } = await services.setHouseMode(MODE_OF[request.action], MQTT_ACTOR);
+    // A change is announced on the bus, which publishes the state once; the same mode again is answered here.
+    return { states: changed ? [] : [{ kind: 'alarm', value: mode }], log: { mode, changed } };
   }
 
   async function changeAlerts(action: 'acknowledge' | 'dismiss', text: string, ctx: Context): Promise<Accepted> {
@@ -174,7 +177,7 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
       action === 'acknowledge'
         ? await services.acknowledgeAlerts(parsed.target, MQTT_ACTOR)
         : await services.dismissAlerts(parsed.target, MQTT_ACTOR);
-    return { data: ids, states: [], ...(ids.length === 0 ? { audit: { ids } } : {}) };
+    return { data: ids, states: [], log: { ids }, ...(ids.length === 0 ? { audit: { ids } } : {}) };
   }
 
   async function setDetection(cameraId: string, text: string): Promise<Accepted> {
@@ -193,8 +196,11 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
   async function setZone(zoneId: string, text: string): Promise<Accepted> {
     const request = parseSwitch(text);
     if (!request.ok) throw new Refusal(request.reason);
-    const armed = await services.setZoneArmed(zoneId, request.on, MQTT_ACTOR);
-    return { states: [{ kind: 'zone_armed', id: zoneId, value: onOff(armed) }] };
+    const { armed, changed } = await services.setZoneArmed(zoneId, request.on, MQTT_ACTOR);
+    return {
+      states: changed ? [] : [{ kind: 'zone_armed', id: zoneId, value: onOff(armed) }],
+      log: { armed, changed },
+    };
   }
 
   async function run(command: MqttCommand, payload: Buffer, ctx: Context): Promise<Accepted> {
@@ -268,8 +274,15 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
 
   async function accepted(command: MqttCommand, ctx: Context, result: Accepted): Promise<CommandOutcome> {
     const auditError = result.audit === undefined ? undefined : await audit(command, ctx, 'success', result.audit);
-    if (auditError === undefined) log.debug({ topic: ctx.topic }, 'mqtt command applied');
-    else log.error({ topic: ctx.topic, audit_error: auditError }, 'mqtt command applied but its audit row failed');
+    const fields = {
+      topic: ctx.topic,
+      command: commandName(command),
+      actor: MQTT_ACTOR,
+      ...(ctx.resourceId === null ? {} : { resource_id: ctx.resourceId }),
+      ...(result.log ?? result.audit ?? {}),
+    };
+    if (auditError === undefined) log.info(fields, 'mqtt command applied');
+    else log.error({ ...fields, audit_error: auditError }, 'mqtt command applied but its audit row failed');
     const response = respond(command, ctx, { status: 'ok', data: result.data });
     return response === undefined ? { states: result.states } : { response, states: result.states };
   }

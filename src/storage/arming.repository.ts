@@ -27,8 +27,9 @@ export async function getHouseMode(db: DbOrTx): Promise<HouseMode> {
 }
 
 /**
- * Sets the house mode (`actor`: `mqtt`, `api:<user>`, …) at `at`. An unknown mode is a permanent INVALID_INPUT
- * error listing the valid ones. Returns the new state and the mode before.
+ * Sets the house mode (`actor`: `mqtt`, `api:<user>`, …) at `at`; the mode it already has leaves the row as it is.
+ * An unknown mode is a permanent INVALID_INPUT error listing the valid ones. Returns the new state and the mode
+ * before. Runs in `db` when it is a transaction (the caller's audit row joins it), else in its own.
  */
 export async function setHouseMode(
   db: DbOrTx,
@@ -42,7 +43,9 @@ export async function setHouseMode(
     });
   }
   if (!db.isTransaction) return db.transaction().execute((tx) => setHouseMode(tx, mode, actor, at));
-  const before = await db.selectFrom('house_state').select('mode').where('id', '=', 1).forUpdate().executeTakeFirst();
+  const before = await db.selectFrom('house_state').selectAll().where('id', '=', 1).forUpdate().executeTakeFirst();
+  // The same mode again changes nothing: who set it last, and when, stay.
+  if (before?.mode === mode) return { state: houseStateRowToState(before), previous: mode };
   const values = { mode, changed_at: at, changed_by: actor };
   const row = await db
     .insertInto('house_state')

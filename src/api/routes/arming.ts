@@ -91,6 +91,7 @@ export function armingRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: zoneSchema, ...errors(400, 404) },
       },
     },
-    async (request) => zoneJson(await arming.setZoneArmed(request.params.id, request.body.armed, ctx.actor(request))),
+    async (request) =>
+      zoneJson((await arming.setZoneArmed(request.params.id, request.body.armed, ctx.actor(request))).zone),
   );
 }

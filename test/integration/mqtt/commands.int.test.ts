@@ -190,9 +190,8 @@ for (const engine of ENGINES) {
 
     it('sets the house mode only with the right code, and persists it', async () => {
       const topic = 'hsi/alarm/set';
-      expect(await send(ALARM, `{"action": "ARM_AWAY", "code": "${CODE}"}`, topic)).toStrictEqual({
-        states: [{ kind: 'alarm', value: 'armed_away' }],
-      });
+      // A change is published once, by the bus (arming.changed); the command answers only refusals and no-ops.
+      expect(await send(ALARM, `{"action": "ARM_AWAY", "code": "${CODE}"}`, topic)).toStrictEqual({ states: [] });
       expect(await send(ALARM, '{"action": "DISARM", "code": "0000"}', topic)).toStrictEqual({
         states: [{ kind: 'alarm', value: 'armed_away' }],
       });
@@ -206,7 +205,7 @@ for (const engine of ENGINES) {
           resource_id: 'house',
           actor: 'mqtt',
           status: 'success',
-          details: { mode: 'armed_away', previous: 'disarmed' },
+          details: { mode: 'armed_away', previous: 'disarmed', changed: true },
         },
         failure('mqtt.alarm.set', 'house', 'house', topic, 'wrong code'),
         failure('mqtt.alarm.set', 'house', 'house', topic, code),
@@ -243,9 +242,8 @@ for (const engine of ENGINES) {
     it('arms a zone, audited once by the arming service, and refuses an unknown zone', async () => {
       const topic = 'hsi/zones/drive__gate/armed/set';
       const gate: MqttCommand = { kind: 'zone_armed_set', zoneId: 'drive__gate' };
-      expect(await send(gate, 'on', topic)).toStrictEqual({
-        states: [{ kind: 'zone_armed', id: 'drive__gate', value: 'ON' }],
-      });
+      // Announced on the bus (which publishes the state); the command answers only a no-op.
+      expect(await send(gate, 'on', topic)).toStrictEqual({ states: [] });
       expect((await getZone(db, 'drive__gate'))?.armed).toBe(true);
       const shed = 'hsi/zones/drive__shed/armed/set';
       expect(await send({ kind: 'zone_armed_set', zoneId: 'drive__shed' }, 'ON', shed)).toStrictEqual({ states: [] });
@@ -256,7 +254,7 @@ for (const engine of ENGINES) {
           resource_id: 'drive__gate',
           actor: 'mqtt',
           status: 'success',
-          details: { camera_id: 'drive', previous: false },
+          details: { camera_id: 'drive', previous: false, changed: true },
         },
         failure('mqtt.zones.armed.set', 'zone', 'drive__shed', shed, 'no zone with id drive__shed'),
       ]);

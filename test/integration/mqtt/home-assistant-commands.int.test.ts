@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hsi } from '../../../src/main.js';
 import { getAlert } from '../../../src/storage/alert.repository.js';
-import { getHouseMode } from '../../../src/storage/arming.repository.js';
+import { getHouseMode, getHouseState } from '../../../src/storage/arming.repository.js';
 import { getCamera } from '../../../src/storage/camera.repository.js';
 import { getZone } from '../../../src/storage/zone.repository.js';
 import { missingAsset, modelPath } from '../../support/env.js';
@@ -13,6 +13,7 @@ import {
   HomeAssistant,
   lastAuditId,
   PORCH,
+  payloadsOf,
   raiseAlerts,
   startHsiFrom,
   topicsOf,
@@ -115,6 +116,9 @@ for (const backends of BACKENDS) {
         const from = ha.mark();
         await ha.send(command, payload);
         await ha.next(`${base()}/${state}`, (p) => p === expected, from);
+        await new Promise((r) => setTimeout(r, 300));
+        // Published once: by the change on the bus, not again as the command's answer.
+        expect(payloadsOf(ha.messages, `${base()}/${state}`, from)).toStrictEqual([expected]);
       };
       await set('alarm/set', 'ARM_AWAY', 'alarm/state', 'armed_away');
       expect(await getHouseMode(db)).toBe('armed_away');
@@ -132,11 +136,12 @@ for (const backends of BACKENDS) {
       await set('cameras/front_door/detect/set', 'OFF', 'cameras/front_door/detect/state', 'OFF');
       expect((await getCamera(db, 'front_door'))?.detection_enabled).toBe(false);
 
-      const zone = (previous: boolean) => ({ camera_id: 'front_door', previous });
+      const zone = (previous: boolean) => ({ camera_id: 'front_door', previous, changed: true });
+      const house = (mode: string, previous: string) => ({ mode, previous, changed: true });
       expect(await auditRowsAfter(db, audited)).toStrictEqual([
-        mqttActor('house_mode.set', 'house', 'house', { mode: 'armed_away', previous: 'disarmed' }),
-        mqttActor('house_mode.set', 'house', 'house', { mode: 'disarmed', previous: 'armed_away' }),
-        mqttActor('house_mode.set', 'house', 'house', { mode: 'armed_night', previous: 'disarmed' }),
+        mqttActor('house_mode.set', 'house', 'house', house('armed_away', 'disarmed')),
+        mqttActor('house_mode.set', 'house', 'house', house('disarmed', 'armed_away')),
+        mqttActor('house_mode.set', 'house', 'house', house('armed_night', 'disarmed')),
         mqttActor('zone.arm', 'zone', PORCH, zone(false)),
         mqttActor('zone.disarm', 'zone', PORCH, zone(true)),
         mqttActor('zone.arm', 'zone', PORCH, zone(false)),
@@ -145,6 +150,26 @@ for (const backends of BACKENDS) {
           enabled: false,
           previous: true,
         }),
+      ]);
+    });
+
+    it('re-arming the mode the house has: answered with the state once, audited as no change, nothing announced', async () => {
+      const db = hsi.store.db;
+      const before = await getHouseState(db);
+      expect(before.mode).toBe('armed_night');
+      const audited = await lastAuditId(db);
+      const announced: unknown[] = [];
+      const off = hsi.bus.on('arming.changed', (change) => announced.push(change));
+      const from = ha.mark();
+      await ha.send('alarm/set', 'ARM_NIGHT');
+      await ha.next(`${base()}/alarm/state`, (p) => p === 'armed_night', from);
+      await new Promise((r) => setTimeout(r, 300));
+      off();
+      expect(payloadsOf(ha.messages, `${base()}/alarm/state`, from)).toStrictEqual(['armed_night']);
+      expect(announced).toStrictEqual([]);
+      expect(await getHouseState(db)).toStrictEqual(before);
+      expect(await auditRowsAfter(db, audited)).toStrictEqual([
+        mqttActor('house_mode.set', 'house', 'house', { mode: 'armed_night', previous: 'armed_night', changed: false }),
       ]);
     });
 

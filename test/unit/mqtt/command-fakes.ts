@@ -88,17 +88,19 @@ export class FakeServices implements CommandServices {
   };
   setHouseMode = async (mode: HouseMode, actor: string) => {
     this.fail();
+    const changed = this.mode !== mode;
     this.mode = mode;
     this.changes.push(`house ${mode} by ${actor}`);
-    return mode;
+    return { mode, changed };
   };
   zoneArmed = async (zoneId: string) => this.zones.get(zoneId);
   setZoneArmed = async (zoneId: string, armed: boolean, actor: string) => {
     this.fail();
     if (!this.zones.has(zoneId)) throw new AppError('NOT_FOUND', `no zone with id ${zoneId}`, { permanent: true });
+    const changed = this.zones.get(zoneId) !== armed;
     this.zones.set(zoneId, armed);
     this.changes.push(`zone ${zoneId} ${armed} by ${actor}`);
-    return armed;
+    return { armed, changed };
   };
   detectionEnabled = async (cameraId: string) => this.cameras.get(cameraId);
   setDetectionEnabled = async (cameraId: string, enabled: boolean) => {

@@ -31,7 +31,27 @@ describe('alerts/acknowledge and alerts/dismiss', () => {
     });
     expect(services.changes).toStrictEqual([`acknowledged ${A1} by mqtt`, `dismissed ${A2} by mqtt`]);
     expect(services.audits).toStrictEqual([]);
-    expect(logs()).toStrictEqual([]);
+    // Each acknowledgement is logged with its origin and the alerts it changed.
+    expect(
+      logs().map(({ level, msg, command, actor, resource_id, ids }) => ({
+        level,
+        msg,
+        command,
+        actor,
+        resource_id,
+        ids,
+      })),
+    ).toStrictEqual([
+      {
+        level: 30,
+        msg: 'mqtt command applied',
+        command: 'alerts/acknowledge',
+        actor: 'mqtt',
+        resource_id: A1,
+        ids: [A1],
+      },
+      { level: 30, msg: 'mqtt command applied', command: 'alerts/dismiss', actor: 'mqtt', resource_id: A2, ids: [A2] },
+    ]);
   });
 
   it('acknowledges all active alerts; with none left it still writes a success row itself', async () => {

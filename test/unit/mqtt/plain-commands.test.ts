@@ -17,12 +17,11 @@ import {
 describe('alarm/set', () => {
   it('takes plain actions (any case, whitespace trimmed) and the JSON form when no code is configured', async () => {
     const { services, send, logs } = setup();
-    expect(await send(ALARM, 'ARM_AWAY', TOPIC.alarm)).toStrictEqual({ states: alarmState('armed_away') });
-    expect(await send(ALARM, ' arm_night\n', TOPIC.alarm)).toStrictEqual({ states: alarmState('armed_night') });
-    expect(await send(ALARM, '{"action": "ARM_HOME", "code": ""}', TOPIC.alarm)).toStrictEqual({
-      states: alarmState('armed_home'),
-    });
-    expect(await send(ALARM, '{"action": "DISARM"}', TOPIC.alarm)).toStrictEqual({ states: alarmState('disarmed') });
+    // A change publishes its state once, from the bus (arming.changed): the command adds no second copy.
+    expect(await send(ALARM, 'ARM_AWAY', TOPIC.alarm)).toStrictEqual({ states: [] });
+    expect(await send(ALARM, ' arm_night\n', TOPIC.alarm)).toStrictEqual({ states: [] });
+    expect(await send(ALARM, '{"action": "ARM_HOME", "code": ""}', TOPIC.alarm)).toStrictEqual({ states: [] });
+    expect(await send(ALARM, '{"action": "DISARM"}', TOPIC.alarm)).toStrictEqual({ states: [] });
     expect(services.changes).toStrictEqual([
       'house armed_away by mqtt',
       'house armed_night by mqtt',
@@ -30,13 +29,31 @@ describe('alarm/set', () => {
       'house disarmed by mqtt',
     ]);
     expect(services.audits).toStrictEqual([]);
-    expect(logs()).toStrictEqual([]);
+    // One info line per accepted command, with its origin.
+    expect(
+      logs().map(({ msg, command, actor, mode, changed }) => ({ msg, command, actor, mode, changed })),
+    ).toStrictEqual(
+      ['armed_away', 'armed_night', 'armed_home', 'disarmed'].map((mode) => ({
+        msg: 'mqtt command applied',
+        command: 'alarm/set',
+        actor: 'mqtt',
+        mode,
+        changed: true,
+      })),
+    );
+  });
+
+  it('answers the same mode again with the unchanged state (nothing was announced)', async () => {
+    const { services, send } = setup();
+    expect(await send(ALARM, 'ARM_AWAY', TOPIC.alarm)).toStrictEqual({ states: [] });
+    expect(await send(ALARM, 'ARM_AWAY', TOPIC.alarm)).toStrictEqual({ states: alarmState('armed_away') });
+    expect(services.mode).toBe('armed_away');
   });
 
   it('accepts the right code, compared exactly', async () => {
     const { services, send } = setup({ alarmCode: CODE });
     expect(await send(ALARM, `{"action": "ARM_AWAY", "code": "${CODE}"}`, TOPIC.alarm)).toStrictEqual({
-      states: alarmState('armed_away'),
+      states: [],
     });
     expect(await send(ALARM, `{"action": "DISARM", "code": "${CODE} "}`, TOPIC.alarm)).toStrictEqual({
       states: alarmState('armed_away'),
@@ -125,7 +142,17 @@ describe('cameras/<id>/detect/set and zones/<id>/armed/set', () => {
       timestamp: new Date(NOW),
     });
     expect(services.audits).toStrictEqual([success(false, true), success(true, false)]);
-    expect(logs()).toStrictEqual([]);
+    expect(
+      logs().map(({ msg, command, actor, resource_id, enabled }) => ({ msg, command, actor, resource_id, enabled })),
+    ).toStrictEqual(
+      [false, true].map((enabled) => ({
+        msg: 'mqtt command applied',
+        command: 'cameras/detect/set',
+        actor: 'mqtt',
+        resource_id: 'drive',
+        enabled,
+      })),
+    );
   });
 
   it('refuses a bad switch payload and republishes the current state', async () => {
@@ -165,15 +192,18 @@ describe('cameras/<id>/detect/set and zones/<id>/armed/set', () => {
     expect(logs()).toHaveLength(2);
   });
 
-  it('arms and disarms a zone; the arming service audits', async () => {
+  it('arms and disarms a zone; the arming service audits; only an unchanged switch is answered here', async () => {
     const { services, send } = setup();
-    expect(await send(ZONE, 'ON', TOPIC.zone)).toStrictEqual({
+    expect(await send(ZONE, 'ON', TOPIC.zone)).toStrictEqual({ states: [] });
+    expect(await send(ZONE, 'on', TOPIC.zone)).toStrictEqual({
       states: [{ kind: 'zone_armed', id: 'drive__gate', value: 'ON' }],
     });
-    expect(await send(ZONE, 'off', TOPIC.zone)).toStrictEqual({
-      states: [{ kind: 'zone_armed', id: 'drive__gate', value: 'OFF' }],
-    });
-    expect(services.changes).toStrictEqual(['zone drive__gate true by mqtt', 'zone drive__gate false by mqtt']);
+    expect(await send(ZONE, 'off', TOPIC.zone)).toStrictEqual({ states: [] });
+    expect(services.changes).toStrictEqual([
+      'zone drive__gate true by mqtt',
+      'zone drive__gate true by mqtt',
+      'zone drive__gate false by mqtt',
+    ]);
     expect(services.audits).toStrictEqual([]);
   });
 });
