@@ -31,7 +31,9 @@ for (const engine of ENGINES) {
       db = t.store.db;
       const log = silentLogger();
       const bus = new EventBus<BusEvents>(log);
-      bus.on('arming.changed', (change) => announced.push(change));
+      bus.on('arming.changed', (change) => {
+        announced.push(change);
+      });
       arming = new ArmingService({ db, bus, log, clock: systemClock });
       await ensureCamera(db, { id: 'drive', name: 'Drive', folderPath: 'Drive' });
       await upsertZoneByName(db, {

@@ -159,7 +159,9 @@ for (const backends of BACKENDS) {
       expect(before.mode).toBe('armed_night');
       const audited = await lastAuditId(db);
       const announced: unknown[] = [];
-      const off = hsi.bus.on('arming.changed', (change) => announced.push(change));
+      const off = hsi.bus.on('arming.changed', (change) => {
+        announced.push(change);
+      });
       const from = ha.mark();
       await ha.send('alarm/set', 'ARM_NIGHT');
       await ha.next(`${base()}/alarm/state`, (p) => p === 'armed_night', from);
