@@ -37,6 +37,8 @@ export interface BridgeDeps {
   ha: HomeAssistantConfig;
   version: string;
   mediaRoot: string;
+  /** Camera folders with an FTP login (enabled `ftp.users`): their devices say "FTP camera". */
+  ftpFolders?: ReadonlySet<string>;
   /** Samples a clip into JPEG frames as the detection stage does: a clip event's snapshot is its best frame. */
   extractFrames: (file: string) => Promise<Buffer[]>;
   publisher: MqttPublisher;
@@ -225,7 +227,7 @@ export class MqttBridge {
       discoveryPrefix: mqtt.discovery_prefix,
       version: this.deps.version,
       supportUrl: SUPPORT_URL,
-      cameras: cameras.map((c) => ({ id: c.id, name: c.name })),
+      cameras: cameras.map((c) => ({ id: c.id, name: c.name, ftp: this.deps.ftpFolders?.has(c.folder_path) === true })),
       zones: zones.map((z) => ({ id: z.id, cameraId: z.cameraId, name: z.name })),
       alarmCodeRequired: ha.alarm_code !== '',
       alarmCodeFormat: /^\d+$/.test(ha.alarm_code) || ha.alarm_code === '' ? 'number' : 'text',

@@ -35,7 +35,8 @@ export interface DiscoveryInput {
   /** HSI's version: device `sw_version` and origin `sw_version`. */
   version: string;
   supportUrl: string;
-  cameras: readonly { id: string; name: string }[];
+  /** `ftp`: the camera's folder has an FTP login (`ftp.users`), so it uploads by FTP; else files are dropped in. */
+  cameras: readonly { id: string; name: string; ftp?: boolean }[];
   zones: readonly { id: string; cameraId: string; name: string }[];
   /** `homeassistant.alarm_code` is set: the panel asks for a code and HSI checks it. */
   alarmCodeRequired: boolean;
@@ -110,7 +111,7 @@ export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
           identifiers: [objectId],
           name: camera.name,
           manufacturer: MANUFACTURER,
-          model: 'Camera (FTP upload)',
+          model: camera.ftp === true ? 'FTP camera' : 'Upload folder camera',
           sw_version: input.version,
           via_device: hubId,
         },

@@ -4,6 +4,7 @@ import { type LlmClient, OpenAiLlmClient } from '../analysis/llm-client.js';
 import type { Config } from '../config/schema.js';
 import type { BusEvents } from '../domain/events.js';
 import { localTime } from '../domain/schedule.js';
+import { ftpUserFolder } from '../ingest/ftp-access.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
@@ -52,6 +53,7 @@ export async function startMqttStage(config: Config, parts: MqttStageParts, stac
     ha: config.homeassistant,
     version: VERSION,
     mediaRoot: config.media_root,
+    ftpFolders: new Set(config.ftp.enabled ? config.ftp.users.map(ftpUserFolder) : []),
     extractFrames: clipFrameExtractor(config),
     publisher: connection,
     db,

@@ -148,7 +148,7 @@ const cameraMessage = {
       identifiers: ['hsi_front_door'],
       name: 'Front Door',
       manufacturer: 'HSI',
-      model: 'Camera (FTP upload)',
+      model: 'Upload folder camera',
       sw_version: '1.2.3',
       via_device: 'hsi_hub',
     },
@@ -285,6 +285,17 @@ describe('discoveryMessages', () => {
     expect(readers.map(([key, c]) => [key, c.state_topic, c.device_class])).toStrictEqual([
       ['status', 'hsi/health/cameras/front_door', 'connectivity'],
     ]);
+  });
+
+  it('says "FTP camera" for a camera with an FTP login, "Upload folder camera" for a folder drop', () => {
+    const models = discoveryMessages({
+      ...input,
+      cameras: [
+        { id: 'front_door', name: 'Front Door', ftp: true },
+        { id: 'garden', name: 'Garden' },
+      ],
+    }).map((m) => m.payload.dev.model);
+    expect(models).toStrictEqual(['Home Security Intelligence hub', 'FTP camera', 'Upload folder camera']);
   });
 
   it('adds diagnostic sensors per GPU once a GPU is known, reading the newest sample by index', () => {
