@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
@@ -31,6 +32,10 @@ export interface DoctorDeps {
   knownMigrations(): Migration[];
   redisPing(url: string): Promise<void>;
   mqttConnect(config: MqttConfig): Promise<void>;
+  /** Binds host:port for a moment and lets go (what the embedded broker does at start); throws EADDRINUSE … */
+  listenProbe(host: string, port: number): Promise<void>;
+  /** The pid of a live HSI holding `data_dir` (its `hsi.pid`), else undefined. */
+  runningHsi(dataDir: string): Promise<number | undefined>;
   llmProbe(analysis: AnalysisConfig): Promise<boolean>;
 }
 
@@ -70,6 +75,8 @@ export function defaultDoctorDeps(log: Logger): DoctorDeps {
     knownMigrations: () => readMigrations(),
     redisPing,
     mqttConnect,
+    listenProbe,
+    runningHsi,
     llmProbe: (a) =>
       new OpenAiLlmClient({
         url: a.url,
@@ -93,6 +100,10 @@ function fileSha256(file: string): Promise<string> {
 }
 
 async function appliedMigrations(config: Config, log: Logger): Promise<number[]> {
+  // A fresh embedded database is created by the first start (which takes a while): checking must not create it.
+  const pglite = path.join(config.data_dir, 'pglite');
+  const created = existsSync(pglite) && readdirSync(pglite).length > 0;
+  if (config.database.url === '' && !created && (await runningHsi(config.data_dir)) === undefined) return [];
   const store = await openStore(storeOptionsFrom(config, log, 1));
   try {
     const ledger = await sql<{ present: boolean }>`SELECT to_regclass('hsi_migrations') IS NOT NULL AS present`.execute(
@@ -165,5 +176,29 @@ async function mqttConnect(config: MqttConfig): Promise<void> {
     client.removeAllListeners();
     client.on('error', () => undefined);
     await client.endAsync(true);
+  }
+}
+
+function listenProbe(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
+async function runningHsi(dataDir: string): Promise<number | undefined> {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(path.join(dataDir, 'hsi.pid'), 'utf8'), 10);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
   }
 }

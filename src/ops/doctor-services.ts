@@ -3,7 +3,7 @@ import { llmEndpoints } from '../analysis/llm-client.js';
 import { redactUrl } from '../config/redact.js';
 import type { AnalysisConfig, Config } from '../config/schema.js';
 import type { DoctorDeps } from './doctor-probes.js';
-import { type CheckResult, fail, ok, skip } from './doctor-result.js';
+import { type CheckResult, fail, ok, skip, warn } from './doctor-result.js';
 
 /** The doctor's checks of the backends: database (with migrations), Redis, the MQTT broker and the LLM. */
 
@@ -40,12 +40,16 @@ export async function databaseCheck(config: Config, deps: DoctorDeps): Promise<C
       'run the HSI version that migrated this database (or newer)',
     );
   }
+  // Pending migrations are no fault: start-up applies them (in order, each in one transaction).
   const pending = known.filter((m) => !applied.includes(m.version));
+  if (pending.length > 0 && applied.length === 0) {
+    return ok(`${where}: new, ${pending.length} migrations pending: HSI applies them when it starts`);
+  }
   if (pending.length > 0) {
     const names = pending.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).join(', ');
-    return fail(
-      `${where}: ${pending.length} of ${known.length} migrations not applied (${names})`,
-      'run `hsi migrate` (HSI also applies them when it starts)',
+    return warn(
+      `${where}: ${pending.length} of ${known.length} migrations pending (${names}): HSI applies them when it starts`,
+      'nothing to do; `hsi migrate` applies them now, before a start',
     );
   }
   return ok(`${where} (${known.length} of ${known.length} migrations applied)`);
@@ -86,10 +90,8 @@ export async function redisCheck(url: string, deps: DoctorDeps): Promise<CheckRe
 }
 
 export async function mqttCheck(config: Config, deps: DoctorDeps): Promise<CheckResult> {
-  const { url, embedded } = config.mqtt;
-  if (url === '') {
-    return skip(`not configured: HSI starts its embedded broker on ${embedded.host}:${embedded.port}`);
-  }
+  const { url } = config.mqtt;
+  if (url === '') return embeddedBrokerCheck(config, deps);
   try {
     await deps.mqttConnect(config.mqtt);
     return ok(`${redactUrl(url)} accepts the connection`);
@@ -99,6 +101,31 @@ export async function mqttCheck(config: Config, deps: DoctorDeps): Promise<Check
       ? 'check mqtt.username and mqtt.password (in the add-on: the Mosquitto add-on user, or the mqtt_* options)'
       : "start the broker, or fix mqtt.url ('' starts the embedded broker)";
     return fail(`${redactUrl(url)}: ${message}`, fix);
+  }
+}
+
+/** With no mqtt.url HSI starts its own broker: its port must be free, or `hsi run` exits at start. */
+async function embeddedBrokerCheck(config: Config, deps: DoctorDeps): Promise<CheckResult> {
+  const { host, port } = config.mqtt.embedded;
+  const where = `${host}:${port}`;
+  try {
+    await deps.listenProbe(host, port);
+    return ok(`embedded broker: ${where} is free (no mqtt.url: HSI starts its own broker there)`);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'EADDRINUSE') {
+      return fail(
+        `embedded broker: cannot listen on ${where} (${describeError(error)})`,
+        'fix mqtt.embedded.host and mqtt.embedded.port (HSI_MQTT_EMBEDDED_PORT), or set mqtt.url to use a broker',
+      );
+    }
+    const pid = await deps.runningHsi(config.data_dir);
+    if (pid !== undefined) return skip(`embedded broker: ${where} is in use, by the running HSI (pid ${pid}) it seems`);
+    const brokerUrl = `mqtt://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+    return fail(
+      `embedded broker: ${where} is in use by another program (another MQTT broker, e.g. Mosquitto?): \`hsi run\` would exit at start`,
+      `to use that broker set mqtt.url (HSI_MQTT_URL=${brokerUrl}), else move HSI's own with mqtt.embedded.port (HSI_MQTT_EMBEDDED_PORT)`,
+    );
   }
 }
 

@@ -10,8 +10,8 @@ export type { CheckResult, CheckStatus } from './doctor-result.js';
 
 /**
  * `hsi doctor`: checks that the configuration, folders, model, ffmpeg and every configured backend work, printing
- * one line per check (`ok`, `FAIL` with what to fix, or `skip` with why) and returning exit status 1 when any
- * check failed. Everything outside the process is reached through `DoctorDeps`, so tests can pass fakes.
+ * one line per check (`ok`, `WARN` or `FAIL` with what to do, or `skip` with why) and returning exit status 1 when
+ * any check failed (a warning does not). Everything outside the process is reached through `DoctorDeps`, so tests can pass fakes.
  */
 
 export interface DoctorCheck {
@@ -35,16 +35,18 @@ const SECOND = 1000;
 export async function runDoctor(config: Config | Error, deps: DoctorDeps, out: NodeJS.WritableStream): Promise<number> {
   const checks = config instanceof Error ? [configErrorCheck(config)] : doctorChecks(config, deps);
   const width = Math.max(...checks.map((c) => c.name.length));
-  const counts: Record<CheckStatus, number> = { ok: 0, fail: 0, skip: 0 };
+  const counts: Record<CheckStatus, number> = { ok: 0, warn: 0, fail: 0, skip: 0 };
   for (const check of checks) {
     const result = await runCheck(check);
     counts[result.status] += 1;
-    const label = result.status === 'fail' ? 'FAIL' : result.status;
+    const label = result.status === 'fail' || result.status === 'warn' ? result.status.toUpperCase() : result.status;
     out.write(`${label.padEnd(5)} ${check.name.padEnd(width)}  ${result.detail}\n`);
     if (result.fix !== undefined) out.write(`${' '.repeat(width + 8)}fix: ${result.fix}\n`);
   }
   const failed = counts.fail === 1 ? '1 check failed' : `${counts.fail} checks failed`;
-  out.write(`\n${counts.fail === 0 ? 'all good' : failed} (${counts.ok} ok, ${counts.skip} skipped)\n`);
+  const verdict = counts.fail > 0 ? failed : counts.warn > 0 ? 'no failures' : 'all good';
+  const warnings = counts.warn === 0 ? '' : `, ${counts.warn} warning${counts.warn === 1 ? '' : 's'}`;
+  out.write(`\n${verdict} (${counts.ok} ok${warnings}, ${counts.skip} skipped)\n`);
   return counts.fail === 0 ? 0 : 1;
 }
 

@@ -1,15 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
+import { redactUrl } from '../../../src/config/redact.js';
 import type { Config } from '../../../src/config/schema.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { defaultDoctorDeps, runDoctor } from '../../../src/ops/doctor.js';
 import { openStore } from '../../../src/storage/connect.js';
-import { migrate } from '../../../src/storage/migrate.js';
+import { migrate, readMigrations } from '../../../src/storage/migrate.js';
 import { assetsDir, missingAsset, modelPath, services } from '../../support/env.js';
 import { FakeLlmServer, unusedLocalUrl } from '../../support/fake-llm.js';
 import { serviceDown } from '../../support/services.js';
@@ -150,5 +152,46 @@ describe('hsi doctor', () => {
     } finally {
       holder.kill();
     }
+  });
+
+  it('fails while another program holds the embedded broker port, as `hsi run` would exit there', async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', () => resolve()));
+    const port = (squatter.address() as net.AddressInfo).port;
+    try {
+      const { code, lines } = await doctor(config({ HSI_MQTT_URL: '', HSI_MQTT_EMBEDDED_PORT: String(port) }));
+      expect(code).toBe(1);
+      expect(report(lines, 'mqtt')).toStrictEqual([
+        `FAIL  mqtt           embedded broker: 127.0.0.1:${port} is in use by another program (another MQTT broker, e.g. Mosquitto?): \`hsi run\` would exit at start`,
+        `fix: to use that broker set mqtt.url (HSI_MQTT_URL=mqtt://127.0.0.1:${port}), else move HSI's own with mqtt.embedded.port (HSI_MQTT_EMBEDDED_PORT)`,
+      ]);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    const { lines } = await doctor(config({ HSI_MQTT_URL: '', HSI_MQTT_EMBEDDED_PORT: String(port) }));
+    expect(report(lines, 'mqtt')).toStrictEqual([
+      `ok    mqtt           embedded broker: 127.0.0.1:${port} is free (no mqtt.url: HSI starts its own broker there)`,
+    ]);
+  });
+
+  it('passes a fresh database, saying how many migrations start-up applies', async () => {
+    const fresh = await createPostgresDatabase();
+    try {
+      const known = readMigrations().length;
+      const { code, lines } = await doctor(config({ HSI_DATABASE_URL: fresh.url }));
+      expect(report(lines, 'database')).toStrictEqual([
+        `ok    database       ${redactUrl(fresh.url)}: new, ${known} migrations pending: HSI applies them when it starts`,
+      ]);
+      expect(code).toBe(0);
+    } finally {
+      await fresh.drop();
+    }
+    // The embedded database before the first start: reported the same way, and not created by checking.
+    const { code, lines } = await doctor(config({ HSI_DATABASE_URL: '' }));
+    expect(report(lines, 'database')[0]).toMatch(
+      /^ok {4}database {7}embedded PGlite in .*: new, \d+ migrations pending/,
+    );
+    expect(existsSync(path.join(dir, 'data', 'pglite'))).toBe(false);
+    expect(code).toBe(0);
   });
 });

@@ -32,6 +32,8 @@ function fakeDeps(overrides: Partial<DoctorDeps> = {}): DoctorDeps {
     ],
     redisPing: async () => undefined,
     mqttConnect: async () => undefined,
+    listenProbe: async () => undefined,
+    runningHsi: async () => undefined,
     llmProbe: async () => true,
     ...overrides,
   };
@@ -97,15 +99,55 @@ describe('runDoctor', () => {
       'skip  model load     the model file check failed',
       "FAIL  ffmpeg         'ffmpeg -version' does not run",
       '                     fix: install ffmpeg (apt-get install ffmpeg) or set ingest.ffmpeg_path; only video clips need it',
-      'FAIL  database       embedded PGlite in /srv/hsi/data/pglite: 1 of 2 migrations not applied (0002_events)',
-      '                     fix: run `hsi migrate` (HSI also applies them when it starts)',
+      'WARN  database       embedded PGlite in /srv/hsi/data/pglite: 1 of 2 migrations pending (0002_events): HSI applies them when it starts',
+      '                     fix: nothing to do; `hsi migrate` applies them now, before a start',
       'skip  redis          not configured: the in-process queue is used (one process)',
-      'skip  mqtt           not configured: HSI starts its embedded broker on 127.0.0.1:1883',
+      'ok    mqtt           embedded broker: 127.0.0.1:1883 is free (no mqtt.url: HSI starts its own broker there)',
       'FAIL  llm            no answer from http://llm:8080/v1/models',
       '                     fix: start the LLM server, or fix analysis.url / analysis.api_key; meanwhile the rules score events',
       '',
-      '6 checks failed (1 ok, 3 skipped)',
+      '5 checks failed (2 ok, 1 warning, 2 skipped)',
     ]);
+  });
+
+  it('passes a new database whose migrations start-up applies, and says how many', async () => {
+    const { code, lines } = await doctor(baseConfig(), fakeDeps({ appliedMigrations: async () => [] }));
+    expect(lines).toContain(
+      'ok    database       embedded PGlite in /srv/hsi/data/pglite: new, 2 migrations pending: HSI applies them when it starts',
+    );
+    expect(lines.at(-1)).toBe('all good (8 ok, 2 skipped)');
+    expect(code).toBe(0);
+  });
+
+  it('warns without failing when some migrations are pending', async () => {
+    const { code, lines } = await doctor(baseConfig(), fakeDeps({ appliedMigrations: async () => [1] }));
+    expect(lines.at(-1)).toBe('no failures (7 ok, 1 warning, 2 skipped)');
+    expect(code).toBe(0);
+  });
+
+  it('fails when another program holds the embedded broker port', async () => {
+    const inUse = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:1883'), {
+      code: 'EADDRINUSE',
+    });
+    const { code, lines } = await doctor(baseConfig(), fakeDeps({ listenProbe: async () => Promise.reject(inUse) }));
+    expect(code).toBe(1);
+    const at = lines.findIndex((l) => l.startsWith('FAIL  mqtt'));
+    expect(lines.slice(at, at + 2)).toStrictEqual([
+      'FAIL  mqtt           embedded broker: 127.0.0.1:1883 is in use by another program (another MQTT broker, e.g. Mosquitto?): `hsi run` would exit at start',
+      "                     fix: to use that broker set mqtt.url (HSI_MQTT_URL=mqtt://127.0.0.1:1883), else move HSI's own with mqtt.embedded.port (HSI_MQTT_EMBEDDED_PORT)",
+    ]);
+    expect(lines.at(-1)).toBe('1 check failed (7 ok, 2 skipped)');
+  });
+
+  it('skips the embedded broker port held by the running HSI', async () => {
+    const inUse = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
+    const { lines } = await doctor(
+      baseConfig(),
+      fakeDeps({ listenProbe: async () => Promise.reject(inUse), runningHsi: async () => 4242 }),
+    );
+    expect(lines).toContain(
+      'skip  mqtt           embedded broker: 127.0.0.1:1883 is in use, by the running HSI (pid 4242) it seems',
+    );
   });
 
   it('skips the database while a running HSI holds the embedded one', async () => {
