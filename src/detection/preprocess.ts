@@ -2,7 +2,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { AppError, errorMessage, permanentError } from '../lib/errors.js';
 import { type InputGeometry, letterboxGeometry, stretchGeometry } from './geometry.js';
 import type { DetectorInfo, ModelType } from './object-detector.js';
-import { describeTruncation, isUninformative } from './truncation.js';
+import { decoderMessage, describeTruncation, isUninformative } from './truncation.js';
 
 /** How one model family wants its input: placement, channel order and per-channel (v - mean) / std. */
 export interface InputSpec {
@@ -116,7 +116,7 @@ async function orientedSize(
  * message libvips lost ("Unknown error", see truncation.ts) is replaced by what the bytes show.
  */
 export function decodeError(error: unknown, maxPixels?: number, image?: Uint8Array): AppError {
-  let message = errorMessage(error);
+  let message = decoderMessage(errorMessage(error));
   if (image && isUninformative(message)) {
     message = describeTruncation(image) ?? `${message || 'no message'} (the decoder gave no detail)`;
   }

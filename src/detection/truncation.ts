@@ -25,6 +25,21 @@ export function describeTruncation(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/**
+ * libvips' message with each distinct line once, on one line: its error buffer collects a line per failed attempt,
+ * so one truncated JPEG reads "premature end of JPEG image" three times among other repeats.
+ */
+export function decoderMessage(message: string): string {
+  const lines = message
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const kept: string[] = [];
+  // A line already said, alone or inside an earlier one ("…corrupt header: VipsJpeg: premature end…"), is dropped.
+  for (const line of lines) if (!kept.some((k) => k.includes(line))) kept.push(line);
+  return kept.join('; ');
+}
+
 /** True when the decoder's message says nothing (libvips' shared error buffer was emptied by another thread). */
 export function isUninformative(message: string): boolean {
   const text = message.trim();

@@ -57,6 +57,22 @@ function refuse(code: ErrorCode, reason: string): RefusedMedia {
   return { ok: false, code, reason };
 }
 
+/**
+ * libvips' message with each distinct line once, on one line: its error buffer collects a line per failed attempt
+ * (a truncated JPEG says "premature end of JPEG image" three times). detection/truncation.ts does the same for the
+ * decoder; stages do not import each other.
+ */
+function distinctLines(message: string): string {
+  const lines = message
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const kept: string[] = [];
+  // A line already said, alone or inside an earlier one ("…corrupt header: VipsJpeg: premature end…"), is dropped.
+  for (const line of lines) if (!kept.some((k) => k.includes(line))) kept.push(line);
+  return kept.join('; ');
+}
+
 function errnoOf(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unknown';
 }
@@ -141,7 +157,10 @@ async function imageSize(
     // The pixel limit is checked below from the header, so the reason can name the dimensions.
     metadata = await sharp(realFile, { limitInputPixels: false }).metadata();
   } catch (error) {
-    return refuse('MEDIA_CORRUPT', `${filePath} has an unreadable image header: ${(error as Error).message}`);
+    return refuse(
+      'MEDIA_CORRUPT',
+      `${filePath} has an unreadable image header: ${distinctLines((error as Error).message)}`,
+    );
   }
   const { width, height } = metadata.autoOrient;
   if (!(width > 0 && height > 0)) return refuse('MEDIA_CORRUPT', `${filePath} declares no image size`);

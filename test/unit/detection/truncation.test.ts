@@ -48,6 +48,20 @@ describe('decodeError', () => {
     expect(decodeError(new Error('Input image exceeds pixel limit'), 1000).code).toBe('MEDIA_TOO_LARGE');
   });
 
+  it("says each of libvips' repeated lines once, on one line", () => {
+    const libvips = [
+      'Input buffer has corrupt header: VipsJpeg: premature end of JPEG image',
+      'VipsJpeg: Bogus Huffman table definition',
+      'VipsJpeg: premature end of JPEG image',
+      'VipsJpeg: Bogus Huffman table definition',
+      'VipsJpeg: premature end of JPEG image',
+    ].join('\n');
+    expect(decodeError(new Error(libvips), 1000, jpeg).message).toBe(
+      'image cannot be decoded (corrupt or truncated): Input buffer has corrupt header: VipsJpeg: premature end of ' +
+        'JPEG image; VipsJpeg: Bogus Huffman table definition',
+    );
+  });
+
   it('decodes a real truncated JPEG to a message naming the premature end', async () => {
     const cut = jpeg.subarray(0, jpeg.length - 40);
     const failure = await sharp(cut, { failOn: 'truncated' })
