@@ -5,12 +5,23 @@ import { BullMqQueueFactory } from '../queue/bullmq.js';
 import { type DetectionJob, QUEUE_NAMES } from '../queue/contracts.js';
 import type { Store } from '../storage/database.js';
 import { countByStatus, listFailed, requeueFailed } from '../storage/media-file.repository.js';
+import { countRejectionsByCode } from '../storage/media-rejection.repository.js';
 
 /** Operator commands over the media inbox: what `hsi status`, `hsi dead-letters` and `hsi requeue` print. */
 
+/**
+ * Media files per status, then the uploads refused before they got a row (they are in no status: ingest keeps
+ * them in `media_rejections`), with their codes.
+ */
 export async function showStatus(store: Store, out: NodeJS.WritableStream): Promise<void> {
   const counts = await countByStatus(store.db);
   for (const [status, n] of Object.entries(counts)) out.write(`${status.padEnd(11)} ${n}\n`);
+  const refused = await countRejectionsByCode(store.db);
+  const total = refused.reduce((sum, r) => sum + r.n, 0);
+  const codes = refused.map((r) => `${r.code} ${r.n}`).join(', ');
+  out.write(
+    `${'refused'.padEnd(11)} ${total}${total > 0 ? `  (uploads refused before they got a row: ${codes})` : ''}\n`,
+  );
 }
 
 export async function listDeadLetters(store: Store, out: NodeJS.WritableStream): Promise<void> {
