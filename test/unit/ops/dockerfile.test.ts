@@ -107,7 +107,11 @@ describe('Dockerfile', () => {
     expect(inStage('runtime', 'EXPOSE')).toStrictEqual(['8099 1883 2121 30000-30009']);
     expect(inStage('runtime', 'ENTRYPOINT')).toStrictEqual(['["/usr/bin/tini", "--"]']);
     expect(inStage('runtime', 'CMD')).toStrictEqual(['["node", "dist/cli.js", "run"]']);
-    expect(Object.values(pkg.bin)).toStrictEqual(['dist/cli.js']);
+    // The `hsi` binary is the launcher; the image ships no src/, so it runs dist/cli.js there, as CMD does.
+    expect(Object.values(pkg.bin)).toStrictEqual(['bin/hsi.mjs']);
+    expect(read('bin/hsi.mjs')).toContain("new URL('../dist/cli.js', import.meta.url)");
+    const destinations = inStage('runtime', 'COPY').map((line) => line.split(/\s+/).at(-1));
+    expect(destinations.filter((d) => /^(\.\/|\/app\/)?src\b/.test(d ?? ''))).toStrictEqual([]);
     expect(existsSync(path.join(root, 'src', 'cli.ts'))).toBe(true);
   });
 
