@@ -9,3 +9,6 @@ UPDATE events SET closed_at = created_at;
 -- Open events (few at any time): the orphan sweep re-batches their detections after a crash.
 CREATE INDEX idx_events_open ON events (camera_id) WHERE closed_at IS NULL;
 
+
+-- Away arms every camera that has no zones (its whole view is one armed zone), unless the camera opts out.
+ALTER TABLE cameras ADD COLUMN armed_when_away boolean NOT NULL DEFAULT true;

@@ -1,15 +1,19 @@
 import { type AlertAction, transitionAlert } from '../domain/alert-lifecycle.js';
-import { dedupKeyFor, type EventFacts, matchRule } from '../domain/alert-rules.js';
+import { type AlertRule, chooseAlertRule, dedupKeyFor, type EventFacts, matchRule } from '../domain/alert-rules.js';
 import type { AlertRecord, BusEvents } from '../domain/events.js';
+import { riskLevelRank } from '../domain/risk.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import {
   type Alert,
+  alertOfEvent,
+  escalateAlert,
   getAlert,
   insertAlertUnlessCooling,
   listActiveAlerts,
+  lockEventAlerts,
   transitionAlertStatus,
 } from '../storage/alert.repository.js';
 import { listEnabledRules } from '../storage/alert-rule.repository.js';
@@ -46,8 +50,10 @@ export function alertToRecord(alert: Alert, cameraId: string): AlertRecord {
 }
 
 /**
- * Raises alerts from analysed events (every enabled rule, all conditions ANDed, dedup key + cooldown, one alert
- * per event and rule however often the event is evaluated) and carries the alert lifecycle.
+ * Raises alerts from analysed events and carries the alert lifecycle. An event raises at most one alert: of the
+ * enabled rules it matches (all conditions ANDed), the most severe that is not in its cooldown (dedup key) raises
+ * it, naming the other matches; a later analysis of the same visit may escalate that alert to a more severe rule,
+ * never add a second one.
  */
 export class AlertService {
   constructor(private readonly deps: AlertServiceDeps) {}
@@ -62,35 +68,82 @@ export class AlertService {
       riskLevel: event.riskLevel,
     };
     const now = new Date(clock.now());
-    const raised: Alert[] = [];
-    for (const rule of await listEnabledRules(db)) {
-      const match = matchRule(rule, full, now);
-      if (!match.matched) continue;
-      const outcome = await insertAlertUnlessCooling(
-        db,
-        {
-          eventId: event.id,
-          ruleId: rule.id,
-          severity: rule.severity,
-          dedupKey: dedupKeyFor(rule, full),
-          message: `${rule.name}: ${event.summary}`,
-          metadata: { rule: rule.name, risk_score: event.riskScore, object_types: event.objectTypes },
-          createdAt: now,
-        },
-        rule.cooldownSeconds,
-      );
-      if (outcome.outcome !== 'created') {
-        log.debug({ event_id: event.id, rule: rule.name, outcome: outcome.outcome }, 'alert not raised');
-        continue;
+    // Schedules are judged at the hour the event happened, not when it is analysed (a backlog after an outage).
+    const matched = (await listEnabledRules(db)).filter((rule) => matchRule(rule, full, event.startedAt).matched);
+    if (matched.length === 0) return [];
+    const candidates = [...matched].sort((a, b) => riskLevelRank(b.severity) - riskLevelRank(a.severity));
+    const metadata = (rule: AlertRule) => ({
+      rule: rule.name,
+      matched_rules: matched.map((r) => r.name),
+      risk_score: event.riskScore,
+      object_types: event.objectTypes,
+    });
+    const outcome = await db.transaction().execute(async (tx) => {
+      await lockEventAlerts(tx, event.id);
+      const existing = await alertOfEvent(tx, event.id);
+      if (existing !== undefined) {
+        const best = chooseAlertRule(candidates)!.rule;
+        if (riskLevelRank(best.severity) <= riskLevelRank(existing.severity))
+          return { kind: 'kept' as const, existing };
+        const escalated = await escalateAlert(tx, existing.id, existing.versionId, {
+          ruleId: best.id,
+          severity: best.severity,
+          message: `${best.name}: ${event.summary}`,
+          metadata: { ...metadata(best), escalated_from: existing.severity },
+          at: now,
+        });
+        return escalated === undefined
+          ? { kind: 'kept' as const, existing }
+          : { kind: 'escalated' as const, alert: escalated, from: existing.severity };
       }
-      raised.push(outcome.alert);
-      log.info(
-        { event_id: event.id, alert_id: outcome.alert.id, rule: rule.name, severity: rule.severity },
-        'alert raised',
-      );
-      bus.emit('alert.created', { alert: alertToRecord(outcome.alert, event.cameraId) });
+      for (const rule of candidates) {
+        const raised = await insertAlertUnlessCooling(
+          tx,
+          {
+            eventId: event.id,
+            ruleId: rule.id,
+            severity: rule.severity,
+            dedupKey: dedupKeyFor(rule, full),
+            message: `${rule.name}: ${event.summary}`,
+            metadata: metadata(rule),
+            createdAt: now,
+          },
+          rule.cooldownSeconds,
+        );
+        if (raised.outcome === 'cooldown') {
+          log.debug({ event_id: event.id, rule: rule.name }, 'alert rule in its cooldown');
+          continue;
+        }
+        return raised.outcome === 'created'
+          ? { kind: 'created' as const, alert: raised.alert, rule }
+          : { kind: 'kept' as const, existing: raised.alert };
+      }
+      return { kind: 'cooling' as const };
+    });
+    switch (outcome.kind) {
+      case 'created':
+        log.info(
+          {
+            event_id: event.id,
+            alert_id: outcome.alert.id,
+            rule: outcome.rule.name,
+            severity: outcome.rule.severity,
+            matched_rules: matched.length,
+          },
+          'alert raised',
+        );
+        bus.emit('alert.created', { alert: alertToRecord(outcome.alert, event.cameraId) });
+        return [outcome.alert];
+      case 'escalated':
+        log.info(
+          { event_id: event.id, alert_id: outcome.alert.id, from: outcome.from, severity: outcome.alert.severity },
+          'alert escalated',
+        );
+        bus.emit('alert.updated', { alert: alertToRecord(outcome.alert, event.cameraId), action: 'escalate' });
+        return [];
+      default:
+        return [];
     }
-    return raised;
   }
 
   acknowledge(target: AlertTarget, actor: string): Promise<Alert[]> {

@@ -1,4 +1,5 @@
 import type { AlertService } from '../alerts/alert.service.js';
+import type { SiteLocation } from '../domain/daylight.js';
 import type { BusEvents, EventRecord } from '../domain/events.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
@@ -16,7 +17,7 @@ import {
 } from '../storage/event.repository.js';
 import { ensurePromptVersion } from '../storage/prompt-version.repository.js';
 import { type AssessRiskResult, assessRisk } from './assess-with-fallback.js';
-import { type BatchFacts, detectionsByIds, gatherFacts, unclaimedDetections } from './event-facts.js';
+import { type BatchFacts, detectionsByIds, gatherFacts, type SiteFacts, unclaimedDetections } from './event-facts.js';
 import type { LlmClient } from './llm-client.js';
 import { buildRiskPrompt, PROMPT_VERSION } from './prompts.js';
 import { scoreEvent } from './rules-scorer.js';
@@ -30,7 +31,11 @@ export interface AnalysisWorkerDeps {
   /** Undefined: the rules scorer decides every event. */
   llm: LlmClient | undefined;
   timeZone: string;
+  /** The site's latitude and longitude: night from dusk to dawn. Absent or null: night is 22:00-05:59. */
+  location?: SiteLocation | null;
 }
+
+const siteOf = (deps: AnalysisWorkerDeps): SiteFacts => ({ timeZone: deps.timeZone, location: deps.location ?? null });
 
 export function eventToRecord(e: SecurityEvent): EventRecord {
   return {
@@ -80,7 +85,7 @@ async function openVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<vo
     log.debug('every detection of the frame already belongs to an event');
     return;
   }
-  const facts = await gatherFacts(deps.db, job, detections, deps.timeZone);
+  const facts = await gatherFacts(deps.db, job, detections, siteOf(deps));
   const analysed = await analyse(deps, facts);
   const event = await deps.db.transaction().execute(async (tx) => {
     const ids = (
@@ -131,7 +136,7 @@ async function closeVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<v
   const linked =
     existing === undefined ? [] : await detectionsByIds(deps.db, await eventDetectionIds(deps.db, existing.id));
   const visit = [...linked, ...fresh].sort((a, b) => a.id - b.id);
-  const facts = await gatherFacts(deps.db, job, visit, deps.timeZone);
+  const facts = await gatherFacts(deps.db, job, visit, siteOf(deps));
   // Nothing joined the opened event: its analysis stands; the visit only closes.
   const analysed = fresh.length === 0 ? undefined : await analyse(deps, facts);
   const outcome = await deps.db.transaction().execute(async (tx) => {
@@ -303,9 +308,15 @@ async function auditAnalysis(tx: DbOrTx, deps: AnalysisWorkerDeps, eventId: numb
 
 async function factsOfEvent(deps: AnalysisWorkerDeps, job: AnalysisJob, event: SecurityEvent) {
   const ids = await eventDetectionIds(deps.db, event.id);
-  return gatherFacts(deps.db, job, await detectionsByIds(deps.db, ids), deps.timeZone);
+  return gatherFacts(deps.db, job, await detectionsByIds(deps.db, ids), siteOf(deps));
 }
 
 function alertFacts(facts: BatchFacts, timezone: string) {
-  return { confidenceByType: facts.confidenceByType, zones: facts.zonesHit, houseMode: facts.houseMode, timezone };
+  return {
+    confidenceByType: facts.confidenceByType,
+    zones: facts.zonesHit,
+    houseMode: facts.houseMode,
+    cameraArmed: facts.cameraArmed,
+    timezone,
+  };
 }

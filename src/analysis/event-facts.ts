@@ -1,4 +1,5 @@
-import type { HouseMode } from '../domain/arming.js';
+import { type HouseMode, isCameraArmed } from '../domain/arming.js';
+import { isNightAt, type SiteLocation } from '../domain/daylight.js';
 import { localTime } from '../domain/schedule.js';
 import { toZoneHit, type ZoneHit } from '../domain/zones.js';
 import type { AnalysisJob } from '../queue/contracts.js';
@@ -30,6 +31,8 @@ export interface BatchFacts {
   detections: BatchDetectionRow[];
   zonesHit: ZoneHit[];
   houseMode: HouseMode;
+  /** The camera's whole view is armed (armed away, no zones, the camera not opted out). */
+  cameraArmed: boolean;
   prompt: PromptInput;
   scorer: ScorerInput;
   confidenceByType: Record<string, number>;
@@ -90,17 +93,34 @@ export function unclaimedDetections(db: DbOrTx, ids: readonly number[]): Promise
     .execute();
 }
 
+/** Where and in which timezone the site is: night, local times and schedules follow from it. */
+export interface SiteFacts {
+  timeZone: string;
+  /** Null: night is 22:00-05:59 local time. */
+  location: SiteLocation | null;
+}
+
 export async function gatherFacts(
   db: DbOrTx,
   job: AnalysisJob,
   detections: BatchDetectionRow[],
-  timeZone: string,
+  site: SiteFacts,
 ): Promise<BatchFacts> {
-  const camera = await db.selectFrom('cameras').select('name').where('id', '=', job.cameraId).executeTakeFirst();
+  const { timeZone } = site;
+  const camera = await db
+    .selectFrom('cameras')
+    .select(['name', 'armed_when_away'])
+    .where('id', '=', job.cameraId)
+    .executeTakeFirst();
   const cameraName = camera?.name ?? job.cameraId;
   const houseMode = await getHouseMode(db);
   const hitIds = new Set(detections.flatMap((d) => d.zoneIds));
-  const zonesHit = (await listZones(db, job.cameraId))
+  const zones = await listZones(db, job.cameraId);
+  const cameraArmed = isCameraArmed(houseMode, {
+    hasZones: zones.length > 0,
+    armedWhenAway: camera?.armed_when_away ?? true,
+  });
+  const zonesHit = zones
     .filter((z) => hitIds.has(z.id))
     .sort((a, b) => b.priority - a.priority)
     .map((z) => toZoneHit(z, z.armed));
@@ -113,11 +133,14 @@ export async function gatherFacts(
   const stats = batchStats(detections);
   const at = new Date(job.startedAt);
   const local = localTime(at, timeZone);
+  const night = isNightAt(at, local.hour, site.location);
+  const durationSeconds = Math.max(0, Math.round((job.endedAt - job.startedAt) / 1000));
   return {
     cameraName,
     detections,
     zonesHit,
     houseMode,
+    cameraArmed,
     confidenceByType: { ...stats.maxConfidence },
     prompt: {
       cameraName,
@@ -125,9 +148,11 @@ export async function gatherFacts(
       timeZone,
       ...stats,
       detectionCount: detections.length,
-      durationSeconds: Math.max(0, Math.round((job.endedAt - job.startedAt) / 1000)),
-      isFastPath: job.isFastPath,
+      durationSeconds,
+      isFastPath: job.phase === 'open',
+      night,
       zonesHit,
+      cameraArmed,
       houseMode,
       recentEvents: recent.map((e) => ({ startedAt: e.startedAt, riskLevel: e.riskLevel, summary: e.summary })),
       recentWindowMinutes: RECENT_WINDOW_MINUTES,
@@ -139,6 +164,10 @@ export async function gatherFacts(
       ...stats,
       detectionCount: detections.length,
       localHour: local.hour,
+      localMinute: local.minute,
+      night,
+      durationSeconds,
+      cameraArmed,
       weekday: local.weekday,
       zonesHit,
       houseMode,

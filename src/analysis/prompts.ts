@@ -1,4 +1,5 @@
 import { describeHouseMode, type HouseMode, isZoneArmed } from '../domain/arming.js';
+import { isNightHour } from '../domain/daylight.js';
 import { type LevelFeedback, RISK_LEVELS, type RiskLevel } from '../domain/risk.js';
 import { localTime, type Weekday } from '../domain/schedule.js';
 import type { ZoneHit } from '../domain/zones.js';
@@ -10,7 +11,7 @@ import type { ZoneHit } from '../domain/zones.js';
  * wording changes, so stored events and feedback can be tied to the prompt that scored them.
  */
 
-export const PROMPT_VERSION = 'hsi-risk-2';
+export const PROMPT_VERSION = 'hsi-risk-3';
 
 /** JSON Schema of the answer; usable as an OpenAI-compatible `response_format` json_schema. */
 export const RISK_ASSESSMENT_SCHEMA = {
@@ -44,7 +45,8 @@ point at night 85-100.
 
 Weigh the context: the local time, whether the house is armed (away: nobody is home; night: residents asleep), \
 the zones touched (entry points matter most), how many people and how long they stayed, and recent activity on \
-the same camera. Night alone is not a threat. You get detections, not images: never invent behaviour the data \
+the same camera. Night alone is not a threat, but at night a person who stays a minute or more, or comes back \
+for the second or third time within the hour, is high: that is how a prowler looks. You get detections, not images: never invent behaviour the data \
 does not show. risk_level must be the level of risk_score.
 
 The owner's feedback on this camera's past events is the best calibration you have: where events of a level were \
@@ -75,7 +77,11 @@ export interface PromptInput {
   /** Seconds from the first to the last detection. */
   durationSeconds: number;
   isFastPath: boolean;
+  /** Night at the site (dusk to dawn by the sun); absent: 22:00-05:59 local time. */
+  night?: boolean;
   zonesHit: readonly ZoneHit[];
+  /** The camera's whole view is armed (armed away, a camera without zones). */
+  cameraArmed?: boolean;
   houseMode: HouseMode;
   /** Earlier events on this camera, newest first; at most the first 5 are shown. */
   recentEvents: readonly RecentEvent[];
@@ -126,9 +132,10 @@ function clockOf(at: Date, timeZone: string): string {
   return `${pad(t.hour)}:${pad(t.minute)}`;
 }
 
-function timeLine(at: Date, timeZone: string): string {
+function timeLine(at: Date, timeZone: string, isNight: boolean | undefined): string {
   const t = localTime(at, timeZone);
-  const night = t.hour >= 22 || t.hour < 6 ? ', night' : t.hour < 8 || t.hour >= 20 ? ', dusk/dawn hours' : '';
+  const dark = isNight ?? isNightHour(t.hour);
+  const night = dark ? ', night' : isNight === undefined && (t.hour < 8 || t.hour >= 20) ? ', dusk/dawn hours' : '';
   return `${DAY_NAMES[t.weekday]} ${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)} (${timeZone}${night})`;
 }
 
@@ -146,6 +153,9 @@ function objectLines(input: PromptInput): string[] {
 }
 
 function zoneLine(input: PromptInput): string {
+  if (input.zonesHit.length === 0 && input.cameraArmed === true) {
+    return "Zones touched: the camera's whole view (no zones defined; armed while the house is armed away)";
+  }
   if (input.zonesHit.length === 0) return 'Zones touched: none (outside every defined zone)';
   const zones = input.zonesHit.map((z) => {
     const armed = isZoneArmed(input.houseMode, z.armed) ? 'armed' : 'not armed';
@@ -184,10 +194,12 @@ function feedbackLines(input: PromptInput): string[] {
 
 /** The user message: the event's facts, one per line. */
 export function buildUserPrompt(input: PromptInput): string {
-  const kind = input.isFastPath ? ' (fast path: one high-confidence detection, analysed at once)' : '';
+  const kind = input.isFastPath
+    ? ' (the first frame of a visit, analysed at once; the whole visit is analysed again when it ends)'
+    : '';
   return [
     `Camera: ${sanitise(input.cameraName, 80)}`,
-    `Local time: ${timeLine(input.at, input.timeZone)}`,
+    `Local time: ${timeLine(input.at, input.timeZone, input.night)}`,
     `House alarm: ${describeHouseMode(input.houseMode)}`,
     `Detections: ${input.detectionCount} over ${Math.round(input.durationSeconds)} s${kind}`,
     ...objectLines(input),

@@ -1,4 +1,5 @@
 import { type HouseMode, isZoneArmed } from '../domain/arming.js';
+import { isNightHour } from '../domain/daylight.js';
 import {
   clampScore,
   type LevelFeedback,
@@ -15,18 +16,22 @@ import type { ZoneHit } from '../domain/zones.js';
  * like the LLM prompt: most everyday events are low. The score is the highest of the object groups present:
  *
  * person (base 12)
- *   night (22:00–05:59)               +25
+ *   night (dusk to dawn at the site; 22:00–05:59 without a location)   +25
  *   entry_point zone                  +10 at night, +5 by day
- *   an armed zone (switch ON, house armed)  +35
+ *   an armed zone (switch ON, house armed), or the camera's whole view armed (away, no zones)   +35
  *   house armed_away (nobody home)    +15
  *   2 people at once                  +8 at night or in an armed zone, else +3 (3+ people: +12 / +5)
- *   lingering (>= 10 person detections) at night or in an armed zone   +5
- *   repeated activity (>= 3 recent events on the camera)              +5
+ *   lingering (seen for >= 60 s, or >= 10 person detections) at night or in an armed zone   +25
+ *   back again at night or in an armed zone (>= 2 earlier events on the camera within the hour)  +25;
+ *   by day, busy (>= 3 earlier events)  +5
  *   best person confidence < 0.7      -3
- *   capped at 84 (high) unless corroborated by 2+ people or repeated activity: critical needs more than one
- *   person seen once.
+ *   capped at 84 (high) unless corroborated by 2+ people, lingering or repeated visits: critical needs more than
+ *   one person seen once.
  * vehicle (car, truck, bus, motorcycle, bicycle, unknown types; base 5): night +10, armed zone +20, armed_away +5
  * animal (dog, cat, bird; base 2): night +3, armed zone +3
+ *
+ * Lingering and returning are what separate a prowler from a passer-by at night: a person who stays a minute at a
+ * door, or comes back twice within the hour, is high even with no zone armed (37 + 25 = 62).
  *
  * Resulting bands (examples): car or animal by day 2–5 low; person by day disarmed 12–17 low; person at night
  * 37–52 medium; person in an armed zone while armed_away 62 high; person at night in an armed entry_point 82
@@ -49,6 +54,14 @@ export interface ScorerInput {
   detectionCount: number;
   /** Local wall-clock hour 0–23 at the camera's site. */
   localHour: number;
+  /** Local minute 0–59 (for the summary's exact time); absent: :00. */
+  localMinute?: number;
+  /** Night at the site (by the sun, see domain/daylight.ts); absent: by `localHour`, 22:00–05:59. */
+  night?: boolean;
+  /** Seconds from the first to the last detection of the visit; absent: 0. */
+  durationSeconds?: number;
+  /** The camera's whole view is armed (armed away, a camera without zones). */
+  cameraArmed?: boolean;
   weekday: Weekday;
   zonesHit: readonly ZoneHit[];
   houseMode: HouseMode;
@@ -90,9 +103,12 @@ const ACTIONS: Readonly<Record<RiskLevel, string>> = {
   critical: 'Check the camera feed immediately; contact the authorities if the intrusion is confirmed.',
 };
 
-export function isNightHour(hour: number): boolean {
-  return hour >= 22 || hour < 6;
-}
+export { isNightHour } from '../domain/daylight.js';
+
+/** A person seen this long in one visit is lingering. */
+export const LINGER_SECONDS = 60;
+/** ... or this many person detections in one visit (snapshots seconds apart). */
+export const LINGER_DETECTIONS = 10;
 
 interface Situation {
   night: boolean;
@@ -103,9 +119,9 @@ interface Situation {
 
 function situationOf(input: ScorerInput): Situation {
   return {
-    night: isNightHour(input.localHour),
+    night: input.night ?? isNightHour(input.localHour),
     entry: input.zonesHit.some((z) => z.zoneType === 'entry_point'),
-    armedZone: input.zonesHit.some((z) => isZoneArmed(input.houseMode, z.armed)),
+    armedZone: input.cameraArmed === true || input.zonesHit.some((z) => isZoneArmed(input.houseMode, z.armed)),
     away: input.houseMode === 'armed_away',
   };
 }
@@ -113,18 +129,27 @@ function situationOf(input: ScorerInput): Situation {
 function personFactors(input: ScorerInput, s: Situation): { factors: ScoreFactor[]; corroborated: boolean } {
   const f: ScoreFactor[] = [{ label: 'person present', points: 12 }];
   const alert = s.night || s.armedZone;
-  if (s.night) f.push({ label: `night (hour ${input.localHour})`, points: 25 });
+  if (s.night) f.push({ label: `night (${clock(input)})`, points: 25 });
   if (s.entry) f.push({ label: 'at an entry point', points: s.night ? 10 : 5 });
-  if (s.armedZone) f.push({ label: 'in an armed zone', points: 35 });
+  const armedZone = input.zonesHit.some((z) => isZoneArmed(input.houseMode, z.armed));
+  if (armedZone) f.push({ label: 'in an armed zone', points: 35 });
+  else if (s.armedZone) f.push({ label: 'camera armed (away, no zones)', points: 35 });
   if (s.away) f.push({ label: 'house armed away', points: 15 });
   const people = input.maxInOneFrame?.person ?? 1;
   if (people >= 3) f.push({ label: `${people} people at once`, points: alert ? 12 : 5 });
   else if (people === 2) f.push({ label: '2 people at once', points: alert ? 8 : 3 });
-  if (alert && (input.objectCounts.person ?? 0) >= 10) f.push({ label: 'lingering', points: 5 });
-  const repeated = input.recentEventsOnCamera >= 3;
-  if (repeated) f.push({ label: `${input.recentEventsOnCamera} recent events on this camera`, points: 5 });
+  const seconds = Math.max(0, Math.round(input.durationSeconds ?? 0));
+  const sightings = input.objectCounts.person ?? 0;
+  const lingering = alert && (seconds >= LINGER_SECONDS || sightings >= LINGER_DETECTIONS);
+  if (lingering) {
+    f.push({ label: `lingering: seen for ${duration(seconds)} (${sightings} person detections)`, points: 25 });
+  }
+  const earlier = input.recentEventsOnCamera;
+  const returning = alert && earlier >= 2;
+  if (returning) f.push({ label: `back again: ${earlier} earlier events on this camera within the hour`, points: 25 });
+  else if (earlier >= 3) f.push({ label: `${earlier} recent events on this camera`, points: 5 });
   if ((input.maxConfidence.person ?? 0) < 0.7) f.push({ label: 'uncertain person detection', points: -3 });
-  return { factors: f, corroborated: people >= 2 || repeated };
+  return { factors: f, corroborated: people >= 2 || lingering || returning || earlier >= 3 };
 }
 
 function vehicleFactors(s: Situation): ScoreFactor[] {
@@ -140,6 +165,21 @@ function animalFactors(s: Situation): ScoreFactor[] {
   if (s.night) f.push({ label: 'night', points: 3 });
   if (s.armedZone) f.push({ label: 'in an armed zone', points: 3 });
   return f;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** The local time of the event, exact to the minute: `23:40`. */
+function clock(input: ScorerInput): string {
+  return `${pad2(input.localHour)}:${pad2(input.localMinute ?? 0)}`;
+}
+
+/** `45 s`, `6 min 20 s`, `1 h 2 min`. */
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min${seconds % 60 === 0 ? '' : ` ${seconds % 60} s`}`;
+  const minutes = Math.floor((seconds % 3600) / 60);
+  return `${Math.floor(seconds / 3600)} h${minutes === 0 ? '' : ` ${minutes} min`}`;
 }
 
 const total = (factors: readonly ScoreFactor[]) => factors.reduce((sum, f) => sum + f.points, 0);
@@ -207,7 +247,7 @@ function explain(
 ): string {
   if (factors.length === 0) return `Rules scorer: no objects detected = ${score} (${level}).`;
   const sign = (f: ScoreFactor) => `${f.label} ${f.points >= 0 ? '+' : ''}${f.points}`;
-  const cap = capped ? `; capped at ${UNCORROBORATED_CAP} (one person, no repeated activity)` : '';
+  const cap = capped ? `; capped at ${UNCORROBORATED_CAP} (one person, seen once)` : '';
   const owner = calibration === undefined ? '' : `; ${sign(calibration)}`;
   return `Rules scorer: ${factors.map(sign).join('; ')}${cap}${owner} = ${score} (${level}).`;
 }
@@ -224,7 +264,7 @@ function nounPhrase(type: string, n: number): string {
 }
 
 function summarise(input: ScorerInput, types: readonly string[], s: Situation): string {
-  const when = `${s.night ? 'at night' : 'during the day'} (${WEEKDAY_NAMES[input.weekday]} around ${String(input.localHour).padStart(2, '0')}:00)`;
+  const when = `${s.night ? 'at night' : 'during the day'} (${WEEKDAY_NAMES[input.weekday]} ${clock(input)})`;
   if (types.length === 0) return `No objects at ${input.cameraName} ${when}.`;
   const nouns = [...types].sort(typeOrder).map((t) => nounPhrase(t, Math.max(1, input.maxInOneFrame?.[t] ?? 1)));
   const objects = nouns.length === 1 ? nouns[0]! : `${nouns.slice(0, -1).join(', ')} and ${nouns.at(-1)!}`;
@@ -232,6 +272,7 @@ function summarise(input: ScorerInput, types: readonly string[], s: Situation): 
     const armed = isZoneArmed(input.houseMode, z.armed) ? ', armed' : '';
     return `${z.name} (${z.zoneType.replaceAll('_', ' ')}${armed})`;
   });
+  if (zones.length === 0 && input.cameraArmed === true) zones.push('the whole view (armed away)');
   const where = zones.length === 0 ? '' : ` in ${zones.join(', ')}`;
   return `${objects.charAt(0).toUpperCase()}${objects.slice(1)} at ${input.cameraName}${where} ${when}.`;
 }

@@ -1,6 +1,6 @@
 import { AppError } from '../lib/errors.js';
 import { type HouseMode, isZoneArmed } from './arming.js';
-import type { RiskLevel } from './risk.js';
+import { type RiskLevel, riskLevelRank } from './risk.js';
 import { type Schedule, scheduleActive, validateSchedule } from './schedule.js';
 import type { ZoneHit } from './zones.js';
 
@@ -25,7 +25,9 @@ export {
  * - schedule: `now` is inside the weekly schedule (see schedule.ts; overnight ranges belong to their start day).
  * - house_modes: the house mode is listed (e.g. only while armed_away).
  * - armed_zone (require_armed_zone): the event touched a zone that is armed now (zone switch ON and the house
- *   armed; restricted to zone_ids when set).
+ *   armed; restricted to zone_ids when set), or, without zone_ids, the camera's whole view is armed (armed away,
+ *   a camera without zones).
+ * An event raises at most one alert: the most severe matching rule (`chooseAlertRule`), naming the others.
  * An alert's dedup key comes from a template (default `{camera_id}:{rule_id}`); a rule stays quiet for its
  * cooldown after its last alert with the same key. Alert status: pending → delivered → acknowledged | dismissed,
  * and pending → acknowledged | dismissed directly.
@@ -60,6 +62,11 @@ export interface EventFacts {
   confidenceByType: Readonly<Record<string, number>>;
   zones: readonly ZoneHit[];
   houseMode: HouseMode;
+  /**
+   * The camera's whole view is armed: the house is armed away and the camera has no zones (away arms every
+   * camera, as a classic alarm arms every sensor; `armed_when_away` per camera turns that off). Absent: false.
+   */
+  cameraArmed?: boolean;
   /** IANA timezone of the site, for schedules without their own. */
   timezone: string;
 }
@@ -162,10 +169,25 @@ function checkSchedule(rule: AlertRule, facts: EventFacts, now: Date | number): 
 
 function checkArmedZone(rule: AlertRule, facts: EventFacts): string | undefined {
   if (!rule.requireArmedZone) return undefined;
-  const armed = facts.zones.some(
-    (z) => isZoneArmed(facts.houseMode, z.armed) && (!constrains(rule.zoneIds) || rule.zoneIds.includes(z.id)),
-  );
+  const armed =
+    facts.zones.some(
+      (z) => isZoneArmed(facts.houseMode, z.armed) && (!constrains(rule.zoneIds) || rule.zoneIds.includes(z.id)),
+    ) ||
+    (facts.cameraArmed === true && !constrains(rule.zoneIds));
   return armed ? undefined : `no armed zone was touched (house mode ${facts.houseMode})`;
+}
+
+/**
+ * One alert per event: of the rules an event matched, the most severe raises it (ties: the earlier rule in
+ * `matched`), and the others are listed in it. Undefined when none matched.
+ */
+export function chooseAlertRule(matched: readonly AlertRule[]): { rule: AlertRule; others: AlertRule[] } | undefined {
+  let best: AlertRule | undefined;
+  for (const rule of matched) {
+    if (best === undefined || riskLevelRank(rule.severity) > riskLevelRank(best.severity)) best = rule;
+  }
+  if (best === undefined) return undefined;
+  return { rule: best, others: matched.filter((r) => r !== best) };
 }
 
 /** Evaluates every condition (no short-cut), so `failedConditions` lists all that failed. */

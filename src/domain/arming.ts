@@ -23,6 +23,15 @@ export function isZoneArmed(mode: HouseMode, zoneSwitchOn: boolean): boolean {
   return zoneSwitchOn && isHouseArmed(mode);
 }
 
+/**
+ * Away arms every camera that has no zones, as a classic alarm's away mode arms every sensor: its whole view counts
+ * as one armed zone. A camera can opt out (`armed_when_away` off, e.g. a camera inside the house a pet walks past).
+ * A camera with zones is armed through its zones' switches only.
+ */
+export function isCameraArmed(mode: HouseMode, camera: { hasZones: boolean; armedWhenAway: boolean }): boolean {
+  return mode === 'armed_away' && !camera.hasZones && camera.armedWhenAway;
+}
+
 /** Human wording for prompts and summaries: `armed_away` → `armed (away)`. */
 export function describeHouseMode(mode: HouseMode): string {
   switch (mode) {

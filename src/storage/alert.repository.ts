@@ -89,6 +89,55 @@ export async function insertAlert(db: DbOrTx, input: NewAlert): Promise<{ alert:
   return { alert: alertRowToAlert(existing), created: false };
 }
 
+const SEVERITY_RANK = sql<number>`CASE severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END`;
+
+/** The alert of an event: one per event (the most severe, when an older version raised several), or undefined. */
+export async function alertOfEvent(db: DbOrTx, eventId: number): Promise<Alert | undefined> {
+  const row = await db
+    .selectFrom('alerts')
+    .selectAll()
+    .where('event_id', '=', eventId)
+    .orderBy(SEVERITY_RANK, 'desc')
+    .orderBy('created_at')
+    .limit(1)
+    .executeTakeFirst();
+  return row === undefined ? undefined : alertRowToAlert(row);
+}
+
+/** Serialises the alert decisions of one event until the transaction ends (open and close of a visit, retries). */
+export async function lockEventAlerts(tx: DbOrTx, eventId: number): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`event-alert:${eventId}`}))`.execute(tx);
+}
+
+/**
+ * Raises an active (pending or delivered) alert to a higher severity for a later analysis of its event: the rule,
+ * message and metadata follow; its status stays. Only if it still has `expectedVersion` and is active; undefined
+ * otherwise.
+ */
+export async function escalateAlert(
+  db: DbOrTx,
+  id: string,
+  expectedVersion: number,
+  change: { ruleId: string | null; severity: RiskLevel; message: string; metadata: Record<string, unknown>; at: Date },
+): Promise<Alert | undefined> {
+  const row = await db
+    .updateTable('alerts')
+    .set((eb) => ({
+      rule_id: change.ruleId,
+      severity: change.severity,
+      message: change.message,
+      metadata: JSON.stringify(change.metadata),
+      updated_at: change.at,
+      version_id: eb('version_id', '+', 1),
+    }))
+    .where('id', '=', id)
+    .where('version_id', '=', expectedVersion)
+    .where('status', 'in', ['pending', 'delivered'])
+    .returningAll()
+    .executeTakeFirst();
+  return row === undefined ? undefined : alertRowToAlert(row);
+}
+
 export type AlertOutcome =
   | { outcome: 'created'; alert: Alert }
   | { outcome: 'exists'; alert: Alert }

@@ -4,6 +4,7 @@ import type { AlertService } from '../alerts/alert.service.js';
 import { createAnalysisHandler } from '../analysis/analysis.worker.js';
 import { type LlmClient, OpenAiLlmClient } from '../analysis/llm-client.js';
 import type { Config } from '../config/schema.js';
+import type { SiteLocation } from '../domain/daylight.js';
 import type { BusEvents } from '../domain/events.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
@@ -27,6 +28,21 @@ export interface EventStageParts {
 /** The site's IANA timezone: configured, else the process's (TZ). */
 export function siteTimeZone(config: Config): string {
   return config.site.timezone === '' ? Intl.DateTimeFormat().resolvedOptions().timeZone : config.site.timezone;
+}
+
+/** The site's location for the sun (night from dusk to dawn), or null (night is 22:00-05:59). */
+export function siteLocation(config: Config): SiteLocation | null {
+  const latitude = config.site.latitude ?? null;
+  const longitude = config.site.longitude ?? null;
+  if (latitude === null && longitude === null) return null;
+  if (latitude === null || longitude === null) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `site.latitude and site.longitude go together: set both (night from dusk to dawn) or neither (22:00-05:59); ` +
+        `got latitude ${String(latitude)}, longitude ${String(longitude)}`,
+    );
+  }
+  return { latitude, longitude };
 }
 
 export function createLlmClient(config: Config, log: Logger): LlmClient | undefined {
@@ -74,7 +90,8 @@ export async function startEventStage(
     },
   });
   if (options.analyze) {
-    queue.process(createAnalysisHandler({ db, bus, log, clock, alerts, llm, timeZone: siteTimeZone(config) }), {
+    const site = { timeZone: siteTimeZone(config), location: siteLocation(config) };
+    queue.process(createAnalysisHandler({ db, bus, log, clock, alerts, llm, ...site }), {
       concurrency: config.analysis.concurrency,
     });
   }

@@ -21,6 +21,9 @@ export interface AnalysisConfig {
 
 export interface SiteConfig {
   timezone: string;
+  /** Null or absent: no location (night is 22:00-05:59). */
+  latitude?: number | null;
+  longitude?: number | null;
 }
 
 export const batchingSchema: JSONSchemaType<BatchingConfig> = {
@@ -141,6 +144,26 @@ export const siteSchema: JSONSchemaType<SiteConfig> = {
       description:
         "IANA timezone for night hours, schedules and prompts (e.g. `Europe/Berlin`); '' uses the system's (TZ).",
       default: '',
+    },
+    latitude: {
+      type: 'number',
+      nullable: true,
+      title: 'Latitude',
+      description:
+        'Degrees north (south negative) of the site. With `longitude`, night is from dusk to dawn (the sun 6° below ' +
+        'the horizon) on each day of the year; null: night is 22:00-05:59.',
+      minimum: -90,
+      maximum: 90,
+      default: null,
+    },
+    longitude: {
+      type: 'number',
+      nullable: true,
+      title: 'Longitude',
+      description: 'Degrees east (west negative) of the site; set together with `latitude`.',
+      minimum: -180,
+      maximum: 180,
+      default: null,
     },
   },
 };

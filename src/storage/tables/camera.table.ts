@@ -8,6 +8,8 @@ export interface CameraTable {
   folder_path: string;
   status: Generated<CameraStatus>;
   detection_enabled: Generated<boolean>;
+  /** With the house armed away and no zones on the camera, its whole view is armed (off: never armed that way). */
+  armed_when_away: Generated<boolean>;
   created_at: Generated<Date>;
   last_seen_at: Date | null;
   deleted_at: Date | null;

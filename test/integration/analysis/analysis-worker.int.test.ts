@@ -9,6 +9,7 @@ import { EventBus } from '../../../src/lib/event-bus.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import type { AnalysisJob, JobHandler } from '../../../src/queue/contracts.js';
 import { seedDefaultRules } from '../../../src/storage/alert-rule.repository.js';
+import { setHouseMode } from '../../../src/storage/arming.repository.js';
 import { getEventByBatch } from '../../../src/storage/event.repository.js';
 import { recordFeedback } from '../../../src/storage/feedback.repository.js';
 import { FakeLlmServer, garbage, hang, json, status, text } from '../../support/fake-llm.js';
@@ -280,6 +281,56 @@ for (const engine of ENGINES) {
           .where('event_id', '=', closed!.id)
           .execute();
         expect(audits).toHaveLength(1);
+      });
+
+      it('arms a camera without zones while away, raises one alert per visit and escalates it', async () => {
+        const escalations: BusEvents['alert.updated'][] = [];
+        const off = bus.on('alert.updated', (e) => void escalations.push(e));
+        await setHouseMode(t.store.db, 'armed_away', 'test', new Date());
+        try {
+          // 00:00 in Berlin (summer): night; the camera has no zones, so away arms its whole view.
+          const midnight = Date.UTC(2026, 5, 10, 22, 0, 0);
+          const first = await seedDetections(t.store.db, 'away_cam', [{ objectType: 'person', confidence: 0.95 }]);
+          const batchId = `away_cam:${first[0]}`;
+          await run(job(batchId, 'away_cam', 'open', first, midnight));
+          const opened = await getEventByBatch(t.store.db, batchId);
+          expect(opened).toMatchObject({ riskScore: 84, riskLevel: 'high' });
+          expect(opened?.reasoning).toContain('camera armed (away, no zones) +35');
+          const alertsOf = () =>
+            t.store.db.selectFrom('alerts').selectAll().where('event_id', '=', opened!.id).execute();
+          // "Person in an armed zone at night" and "High risk while away" both match: one alert names both.
+          const [raised, ...more] = await alertsOf();
+          expect(more).toStrictEqual([]);
+          expect(raised?.severity).toBe('high');
+          expect([DEFAULT_ALERT_RULES[0]!.id, DEFAULT_ALERT_RULES[2]!.id]).toContain(raised?.rule_id);
+          expect((raised!.metadata as { matched_rules: string[] }).matched_rules.sort()).toStrictEqual([
+            'High risk while away',
+            'Person in an armed zone at night',
+          ]);
+          // Two more people in one frame join the visit: critical now; the same alert escalates.
+          const second = await seedDetections(t.store.db, 'away_cam', [
+            { objectType: 'person', confidence: 0.9 },
+            { objectType: 'person', confidence: 0.85 },
+          ]);
+          await run(job(batchId, 'away_cam', 'close', [...first, ...second], midnight));
+          expect(await getEventByBatch(t.store.db, batchId)).toMatchObject({ riskLevel: 'critical' });
+          const after = await alertsOf();
+          expect(after.map((a) => [a.id, a.severity, a.rule_id])).toStrictEqual([
+            [raised!.id, 'critical', DEFAULT_ALERT_RULES[1]!.id],
+          ]);
+          expect(after[0]!.metadata).toMatchObject({ escalated_from: 'high' });
+          expect(alerts.filter((a) => a.alert.eventId === opened!.id)).toHaveLength(1);
+          expect(escalations.map((e) => [e.alert.id, e.action, e.alert.severity])).toStrictEqual([
+            [raised!.id, 'escalate', 'critical'],
+          ]);
+          // Evaluated again (a retry): nothing new.
+          await run(job(batchId, 'away_cam', 'close', [...first, ...second], midnight));
+          expect(await alertsOf()).toHaveLength(1);
+          expect(escalations).toHaveLength(1);
+        } finally {
+          off();
+          await setHouseMode(t.store.db, 'disarmed', 'test', new Date());
+        }
       });
 
       it('never lowers a visit: a lower final analysis keeps the score announced', async () => {

@@ -29,7 +29,7 @@ const rulesInput: ScorerInput = {
 const rulesAssessment = {
   riskScore: 12,
   riskLevel: 'low',
-  summary: 'A person at Front Door during the day (Tuesday around 14:00).',
+  summary: 'A person at Front Door during the day (Tuesday 14:00).',
   reasoning: 'Rules scorer: person present +12 = 12 (low).',
   recommendedAction: 'No action needed.',
 };

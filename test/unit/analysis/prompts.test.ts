@@ -81,7 +81,7 @@ describe('buildUserPrompt', () => {
     expect(text.split('\n').slice(1, 7)).toStrictEqual([
       'Local time: Saturday 2026-03-28 07:30 (Europe/Berlin, dusk/dawn hours)',
       'House alarm: disarmed',
-      'Detections: 1 over 0 s (fast path: one high-confidence detection, analysed at once)',
+      'Detections: 1 over 0 s (the first frame of a visit, analysed at once; the whole visit is analysed again when it ends)',
       '- person: 1 detection, best confidence 0.95',
       'Zones touched: Porch (entry point, not armed)',
       'Recent activity on this camera (last 60 minutes): none',
@@ -174,5 +174,23 @@ describe('system prompt and schema', () => {
     expect(validate({ ...answer, extra: 1 })).toBe(false);
     const { summary: _summary, ...missing } = answer;
     expect(validate(missing)).toBe(false);
+  });
+});
+
+describe('buildUserPrompt: night by the sun, the armed camera view', () => {
+  it('says night from the site (a December 17:10) and that the whole view is armed', () => {
+    const text = buildUserPrompt({
+      ...base,
+      at: new Date('2026-12-05T16:10:00Z'),
+      timeZone: 'Europe/Berlin',
+      night: true,
+      zonesHit: [],
+      cameraArmed: true,
+      houseMode: 'armed_away',
+    });
+    expect(text).toContain('Local time: Saturday 2026-12-05 17:10 (Europe/Berlin, night)');
+    expect(text).toContain(
+      "Zones touched: the camera's whole view (no zones defined; armed while the house is armed away)",
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AlertRule,
+  chooseAlertRule,
   cooldownActive,
   DEFAULT_ALERT_RULES,
   dedupKeyFor,
@@ -191,6 +192,26 @@ describe('DEFAULT_ALERT_RULES', () => {
     expect(matchRule(critical!, facts({ riskScore: 84 }), NOON).matched).toBe(false);
     expect(matchRule(awayHigh!, facts(), NOON).matched).toBe(true);
     expect(matchRule(awayHigh!, facts({ houseMode: 'armed_home' }), NOON).matched).toBe(false);
+  });
+
+  it('alarm for a person at night on a camera without zones while away (its whole view is armed)', () => {
+    const noZones = facts({ zones: [], houseMode: 'armed_away', riskScore: 84 });
+    expect(matchRule(personNight!, noZones, NIGHT).matched).toBe(false);
+    expect(matchRule(personNight!, { ...noZones, cameraArmed: true }, NIGHT).matched).toBe(true);
+    // A rule restricted to named zones still needs one of them.
+    const porchOnly = rule({ requireArmedZone: true, zoneIds: ['porch'] });
+    expect(matchRule(porchOnly, { ...noZones, cameraArmed: true }, NIGHT).matched).toBe(false);
+  });
+});
+
+describe('chooseAlertRule: one alert per event', () => {
+  it('takes the most severe matching rule, the earlier one on a tie, and lists the others', () => {
+    const [personNight, critical, awayHigh] = DEFAULT_ALERT_RULES;
+    expect(chooseAlertRule([])).toBeUndefined();
+    const both = chooseAlertRule([personNight!, awayHigh!]);
+    expect([both?.rule.id, both?.others.map((r) => r.id)]).toStrictEqual([personNight!.id, [awayHigh!.id]]);
+    const three = chooseAlertRule([personNight!, critical!, awayHigh!]);
+    expect([three?.rule.severity, three?.others.length]).toStrictEqual(['critical', 2]);
   });
 });
 
