@@ -18,9 +18,11 @@ import { isInside, removeThumbnail } from './remove-file.js';
  * detection job is queued through `enqueue`. Rows already `queued|processing` are skipped (the current detector is
  * about to run them anyway); rows whose file is gone are left as they are (their detections are all that is left).
  *
- * Events: a deleted detection leaves the event it belonged to; the event itself stays (its analysis, alerts,
- * feedback and notes are history) with `detection_count` set to the links it still has. The new detections form new
- * batches and so new events.
+ * Events: reprocessing replaces the events it supersedes. A deleted detection leaves the event it belonged to; an
+ * event left with no detection (every one came from reprocessed files) is superseded: it is soft-deleted (lists,
+ * search and "recent activity" no longer see it; its alerts, feedback and notes stay in the database) and the new
+ * detections form new batches and so new events. An event that keeps detections of files not reprocessed stays, with
+ * `detection_count` set to the links it still has.
  *
  * Resumable: the run is a `jobs` row (`job_type` 'reprocess', `result` = its cursor and counters, written in the
  * transaction that resets each row and queues its job). Running the same target again while that row is `running`
@@ -55,6 +57,8 @@ interface ReprocessState {
   skipped: number;
   missing: number;
   detections: number;
+  /** Events superseded (soft-deleted); absent in runs started before it was counted. */
+  eventsReplaced?: number;
 }
 
 export interface ReprocessReport {
@@ -68,6 +72,8 @@ export interface ReprocessReport {
   missing: number;
   /** Detections deleted. */
   detections: number;
+  /** Events left with no detection, soft-deleted: the new detections make their new events. */
+  eventsReplaced: number;
 }
 
 /** A camera id first, else a folder (absolute, relative to the working directory, or to the media root). */
@@ -111,7 +117,7 @@ async function openState(deps: ReprocessDeps, target: ReprocessTarget): Promise<
     .executeTakeFirstOrThrow();
   const state: ReprocessState = {
     ...{ target: key, maxId: Number(scope.max ?? 0), lastId: 0, total: scope.n, done: 0 },
-    ...{ requeued: 0, skipped: 0, missing: 0, detections: 0 },
+    ...{ requeued: 0, skipped: 0, missing: 0, detections: 0, eventsReplaced: 0 },
   };
   const id = `reprocess-${randomUUID()}`;
   await startJob(deps.db, { id, jobType: REPROCESS_JOB_TYPE, startedAt: new Date(deps.clock.now()), result: state });
@@ -125,7 +131,7 @@ async function openState(deps: ReprocessDeps, target: ReprocessTarget): Promise<
 async function resetRow(
   tx: DbOrTx,
   id: number,
-): Promise<{ row: MediaFileRow; thumbnails: (string | null)[] } | undefined> {
+): Promise<{ row: MediaFileRow; thumbnails: (string | null)[]; eventsReplaced: number } | undefined> {
   const locked = await tx
     .selectFrom('media_files')
     .select('status')
@@ -145,7 +151,9 @@ async function resetRow(
     .where('media_file_id', '=', id)
     .returning('thumbnail_path')
     .execute();
+  let eventsReplaced = 0;
   if (linked.length > 0) {
+    const ids = linked.map((l) => l.event_id);
     await tx
       .updateTable('events')
       .set((eb) => ({
@@ -154,12 +162,17 @@ async function resetRow(
           .select(sql<number>`count(*)::int`.as('n'))
           .whereRef('ed.event_id', '=', 'events.id'),
       }))
-      .where(
-        'id',
-        'in',
-        linked.map((l) => l.event_id),
-      )
+      .where('id', 'in', ids)
       .execute();
+    // Superseded: nothing of it is left; its files' new detections make the new events.
+    const replaced = await tx
+      .updateTable('events')
+      .set({ deleted_at: sql<Date>`now()` })
+      .where('id', 'in', ids)
+      .where('detection_count', '=', 0)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    eventsReplaced = Number(replaced.numUpdatedRows);
   }
   const requeued = await tx
     .updateTable('media_files')
@@ -168,7 +181,7 @@ async function resetRow(
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
-  return { row: requeued, thumbnails: removed.map((r) => r.thumbnail_path) };
+  return { row: requeued, thumbnails: removed.map((r) => r.thumbnail_path), eventsReplaced };
 }
 
 /** One media row: requeued, skipped (busy) or missing (file gone). Advances the job's cursor past it. */
@@ -190,7 +203,13 @@ async function reprocessRow(deps: ReprocessDeps, jobId: string, state: Reprocess
     const done = await resetRow(tx, row.id);
     const next: ReprocessState = { ...state, ...cursor };
     if (done === undefined) next.skipped += 1;
-    else Object.assign(next, { requeued: state.requeued + 1, detections: state.detections + done.thumbnails.length });
+    else {
+      Object.assign(next, {
+        requeued: state.requeued + 1,
+        detections: state.detections + done.thumbnails.length,
+        eventsReplaced: (state.eventsReplaced ?? 0) + done.eventsReplaced,
+      });
+    }
     await updateJob(tx, jobId, { progress: progress(next), result: next });
     if (done !== undefined) await deps.enqueue(done.row);
     return { next, done };
@@ -227,13 +246,16 @@ export async function reprocess(target: string, deps: ReprocessDeps): Promise<Re
     throw error;
   }
   const { target: key, requeued, skipped, missing, detections } = state;
-  const message = `requeued ${requeued} file(s), ${skipped} already queued, ${missing} missing on disk`;
+  const eventsReplaced = state.eventsReplaced ?? 0;
+  const message =
+    `requeued ${requeued} file(s), ${skipped} already queued, ${missing} missing on disk` +
+    (eventsReplaced > 0 ? `, ${eventsReplaced} event(s) replaced` : '');
   await updateJob(deps.db, jobId, {
     status: 'completed',
     progress: 100,
     message,
     completedAt: new Date(deps.clock.now()),
   });
-  log.info({ requeued, skipped, missing, detections }, 'reprocess queued');
-  return { jobId, target: key, resumed, total: state.total, requeued, skipped, missing, detections };
+  log.info({ requeued, skipped, missing, detections, events_replaced: eventsReplaced }, 'reprocess queued');
+  return { jobId, target: key, resumed, total: state.total, requeued, skipped, missing, detections, eventsReplaced };
 }

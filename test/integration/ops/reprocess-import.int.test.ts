@@ -12,6 +12,7 @@ import { importFolder } from '../../../src/ops/import-folder.js';
 import { type ReprocessDeps, reprocess } from '../../../src/ops/reprocess.js';
 import type { DetectionJob, JobQueue } from '../../../src/queue/contracts.js';
 import { MemoryQueueFactory } from '../../../src/queue/memory.js';
+import { recentEventsOnCamera } from '../../../src/storage/event.repository.js';
 import { getJob, listJobs } from '../../../src/storage/job.repository.js';
 import type { MediaFileRow } from '../../../src/storage/tables/media-file.table.js';
 import { filesUnder, MediaWorld } from '../../support/media-world.js';
@@ -82,6 +83,7 @@ for (const engine of ENGINES) {
         jobId: undefined,
         ...{ target: 'folder:Drive/night', resumed: false, total: 2, requeued: 2, skipped: 0, missing: 0 },
         detections: 1,
+        eventsReplaced: 0,
       });
       expect(queued).toStrictEqual([ids.b, ids.c]);
       expect(progress).toStrictEqual(['0/2', '1/2', '2/2']);
@@ -123,6 +125,7 @@ for (const engine of ENGINES) {
         jobId: undefined,
         ...{ target: 'camera:drive', resumed: true, total: 5, requeued: 3, skipped: 1, missing: 1 },
         detections: 2,
+        eventsReplaced: 0,
       });
       expect(queued).toStrictEqual([ids.a, ids.b, ids.c]);
       expect(progress).toStrictEqual(['1/5', '2/5', '3/5', '4/5', '5/5']);
@@ -137,6 +140,26 @@ for (const engine of ENGINES) {
           deps(async () => undefined),
         ),
       ).rejects.toThrow(`"porch" is neither a camera id nor a folder under the media root ${path.resolve(mediaRoot)}`);
+    });
+
+    it('replaces the events it supersedes: an event left with no detection is no longer history', async () => {
+      const m1 = await w.media('g1.jpg', at(7), { folder: 'Gate' });
+      const m2 = await w.media('g2.jpg', at(8), { folder: 'Gate' });
+      const d1 = await w.detection(m1, at(7));
+      const d2 = await w.detection(m2, at(8));
+      const old = await w.event('gate:1', at(8), [d1, d2]);
+      const report = await reprocess(
+        'gate',
+        deps(async () => undefined),
+      );
+      expect(report).toMatchObject({ requeued: 2, detections: 2, eventsReplaced: 1 });
+      const row = await t.store.db.selectFrom('events').selectAll().where('id', '=', old).executeTakeFirstOrThrow();
+      expect(row.deleted_at).toBeInstanceOf(Date);
+      // No longer "recent activity" for the new events of the same files.
+      expect(await recentEventsOnCamera(t.store.db, 'gate', new Date(0))).toStrictEqual([]);
+      expect((await getJob(t.store.db, report.jobId))?.message).toBe(
+        'requeued 2 file(s), 0 already queued, 0 missing on disk, 1 event(s) replaced',
+      );
     });
   });
 }
