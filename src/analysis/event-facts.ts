@@ -38,19 +38,21 @@ export interface BatchFacts {
   confidenceByType: Record<string, number>;
 }
 
+const BATCH_DETECTION_COLUMNS = [
+  'd.id',
+  'd.media_file_id as mediaFileId',
+  'd.frame_index as frameIndex',
+  'd.object_type as objectType',
+  'd.confidence',
+  'd.zone_ids as zoneIds',
+] as const;
+
 /** Detections by id (any event's), in id order. */
 export function detectionsByIds(db: DbOrTx, ids: readonly number[]): Promise<BatchDetectionRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('detections as d')
-    .select([
-      'd.id',
-      'd.media_file_id as mediaFileId',
-      'd.frame_index as frameIndex',
-      'd.object_type as objectType',
-      'd.confidence',
-      'd.zone_ids as zoneIds',
-    ])
+    .select(BATCH_DETECTION_COLUMNS)
     .where('d.id', 'in', [...ids])
     .orderBy('d.id')
     .execute();
@@ -77,14 +79,7 @@ export function unclaimedDetections(db: DbOrTx, ids: readonly number[]): Promise
   if (ids.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('detections as d')
-    .select([
-      'd.id',
-      'd.media_file_id as mediaFileId',
-      'd.frame_index as frameIndex',
-      'd.object_type as objectType',
-      'd.confidence',
-      'd.zone_ids as zoneIds',
-    ])
+    .select(BATCH_DETECTION_COLUMNS)
     .where('d.id', 'in', [...ids])
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom('event_detections as ed').select('ed.event_id').whereRef('ed.detection_id', '=', 'd.id'))),

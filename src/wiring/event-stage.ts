@@ -1,4 +1,4 @@
-import { BatchAggregator } from '../aggregation/batch-aggregator.js';
+import { type AggregatedDetection, BatchAggregator } from '../aggregation/batch-aggregator.js';
 import type { BatchStore } from '../aggregation/batch-store.js';
 import type { AlertService } from '../alerts/alert.service.js';
 import { createAnalysisHandler } from '../analysis/analysis.worker.js';
@@ -54,6 +54,16 @@ export function createLlmClient(config: Config, log: Logger): LlmClient | undefi
   return new OpenAiLlmClient({ url: a.url, model: a.model, apiKey: a.api_key, timeoutMs: a.timeout_ms, log });
 }
 
+/** What the aggregator needs of a detection (from the bus or the database). */
+const batchable = (d: AggregatedDetection): AggregatedDetection => ({
+  id: d.id,
+  cameraId: d.cameraId,
+  objectType: d.objectType,
+  confidence: d.confidence,
+  mediaFileId: d.mediaFileId,
+  frameIndex: d.frameIndex,
+});
+
 /**
  * A detection outside every event, open batch and pending analysis job for this long is an orphan: its process died
  * between committing it and batching it, or its job was lost with Redis. The sweep re-batches orphans; a detection
@@ -97,16 +107,7 @@ export async function startEventStage(
   }
   const off = bus.on('detection.created', async ({ detections }, meta) => {
     if (meta.remote) return; // batched by the process that detected it
-    await aggregator.add(
-      detections.map((d) => ({
-        id: d.id,
-        cameraId: d.cameraId,
-        objectType: d.objectType,
-        confidence: d.confidence,
-        mediaFileId: d.mediaFileId,
-        frameIndex: d.frameIndex,
-      })),
-    );
+    await aggregator.add(detections.map(batchable));
   });
   stack.push('aggregator', async () => {
     off();
@@ -121,17 +122,7 @@ export async function startEventStage(
     // with Redis), they go back into the rebuilt batch with the orphans, so it gets the same id and the visit
     // still closes as one event. The aggregator skips those still in an open batch.
     const orphans = [...(await openEventDetections(db)), ...(await unlinkedDetections(db))].filter(settled);
-    await aggregator.recover(
-      orphans.map((d) => ({
-        id: d.id,
-        cameraId: d.cameraId,
-        objectType: d.objectType,
-        confidence: d.confidence,
-        mediaFileId: d.mediaFileId,
-        frameIndex: d.frameIndex,
-        at: d.createdAt.getTime(),
-      })),
-    );
+    await aggregator.recover(orphans.map((d) => ({ ...batchable(d), at: d.createdAt.getTime() })));
   };
   // At start every orphan is re-batched at once (a detection another process is batching right now may end up in
   // two batches; only one of them links it).
