@@ -21,6 +21,7 @@ function validatorFor(schema: SchemaNode): ValidateFunction {
   let validate = validators.get(schema);
   if (validate === undefined) {
     const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, keywords: ['x-path', 'x-hint'] });
+    ajv.addFormat('iana-timezone', { type: 'string', validate: (v: string) => v === '' || isTimeZone(v) });
     validate = ajv.compile(schema);
     validators.set(schema, validate);
   }
@@ -65,10 +66,33 @@ function toIssue(error: ErrorObject, provenance: Provenance, schema: SchemaNode)
     message = `must be one of: ${allowed.map(String).join(', ')}`;
   } else if (error.keyword === 'pattern' && parent?.['x-hint'] !== undefined) {
     message = `must be ${parent['x-hint']}`;
+  } else if (error.keyword === 'format' && (error.params as { format: string }).format === 'iana-timezone') {
+    const suggestion = closestTimeZone(String(error.data));
+    message =
+      `must be an IANA timezone name such as Europe/Berlin or America/New_York ('' = the system's), got ` +
+      `${JSON.stringify(error.data)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}`;
   }
   if (error.propertyName !== undefined) message = `key ${JSON.stringify(error.propertyName)}: ${message}`;
   const key = path.length === 0 ? '(root)' : path.join('.');
   return { key, source: sourceOf(key, provenance), message };
+}
+
+/** Whether the runtime's time zone database knows `name` (canonical names, aliases such as UTC, any case). */
+export function isTimeZone(name: string): boolean {
+  if (name.trim() !== name || name === '') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A known time zone that `value` looks like (spaces trimmed, any case, spaces for underscores), if any. */
+export function closestTimeZone(value: string): string | undefined {
+  const wanted = value.trim().replaceAll(' ', '_').toLowerCase();
+  if (wanted === '') return undefined;
+  return [...Intl.supportedValuesOf('timeZone'), 'UTC'].find((z) => z.toLowerCase() === wanted);
 }
 
 /** The source of a key: the entry for the key itself or its nearest parent section, else the defaults. */

@@ -140,6 +140,7 @@ export const siteSchema: JSONSchemaType<SiteConfig> = {
   properties: {
     timezone: {
       type: 'string',
+      format: 'iana-timezone',
       title: 'Timezone',
       description:
         "IANA timezone for night hours, schedules and prompts (e.g. `Europe/Berlin`); '' uses the system's (TZ).",

@@ -188,6 +188,32 @@ describe('loadConfig errors', () => {
     });
   });
 
+  it('refuses a timezone the time zone database does not know, suggesting the one meant', () => {
+    const error = loadError({ ...isolated, env: { HSI_SITE_TIMEZONE: 'Europe/Berlin ' } });
+    expect(error.details).toStrictEqual({
+      errors: [
+        {
+          key: 'site.timezone',
+          source: 'HSI_SITE_TIMEZONE',
+          message:
+            "must be an IANA timezone name such as Europe/Berlin or America/New_York ('' = the system's), got " +
+            '"Europe/Berlin "; did you mean Europe/Berlin?',
+        },
+      ],
+    });
+    expect(loadError({ ...isolated, env: { HSI_SITE_TIMEZONE: 'Mars/Olympus' } }).message).toMatch(
+      /got "Mars\/Olympus"$/,
+    );
+    for (const ok of ['', 'UTC', 'Europe/Berlin', 'Asia/Calcutta', 'America/Argentina/Buenos_Aires']) {
+      expect(loadConfig({ ...isolated, env: { HSI_SITE_TIMEZONE: ok } }).config.site.timezone).toBe(ok);
+    }
+  });
+
+  it('refuses a latitude out of range', () => {
+    const error = loadError({ ...isolated, env: { HSI_SITE_LATITUDE: '91' } });
+    expect(error.details).toMatchObject({ errors: [{ key: 'site.latitude', message: 'must be <= 90' }] });
+  });
+
   it('names a section that is not a mapping', () => {
     const file = write('config.yaml', 'detector: fast\n');
     expect(loadError({ ...isolated, configFile: file }).details).toStrictEqual({
