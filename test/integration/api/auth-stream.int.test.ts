@@ -108,7 +108,7 @@ for (const engine of ENGINES) {
         browser.close();
         const socket = await connect(wsUrl, { authorization: `Bearer ${KEY}` });
         sockets.push(socket);
-        const received = nextMessages(socket, 3);
+        const received = nextMessages(socket, 4);
 
         const event = await seedEvent(h.db, {
           summary: 'Person at the door at night',
@@ -136,9 +136,12 @@ for (const engine of ENGINES) {
         });
         expect(ack.statusCode).toBe(200);
 
-        const [first, second, third] = (await received) as Record<string, unknown>[];
+        const [first, ended, second, third] = (await received) as Record<string, unknown>[];
+        // An event created already closed (no fast path) is a whole visit: `new`, then `end`.
+        expect([first?.action, ended?.type, ended?.action]).toStrictEqual(['new', 'event', 'end']);
         expect(first).toStrictEqual({
           type: 'event',
+          action: 'new',
           data: expect.objectContaining({
             id: event.id,
             camera_id: 'front_door',

@@ -33,7 +33,8 @@ for (const backends of BACKENDS) {
     };
 
     beforeAll(async () => {
-      t = await startTestHsi(backends);
+      // A visit ends 5 s after its last detection (30 s by default): the visit test waits for it.
+      t = await startTestHsi(backends, { HSI_BATCHING_IDLE_SECONDS: '5' });
       await t.hsi.reconciled;
     });
     afterAll(async () => t?.dispose());
@@ -86,6 +87,57 @@ for (const backends of BACKENDS) {
         .where('event_id', '=', event.id)
         .execute();
       expect(links).toHaveLength(1);
+    });
+
+    it('makes one event of one visit: opened at the first confident person with its whole frame, closed once', async () => {
+      const lifecycle: string[] = [];
+      const offCreated = t.hsi.bus.on('event.created', ({ event }) => {
+        if (event.cameraId === 'porch') lifecycle.push(event.closedAt === null ? 'new' : 'new+end');
+      });
+      const offUpdated = t.hsi.bus.on('event.updated', ({ event }) => {
+        if (event.cameraId === 'porch') lifecycle.push(event.closedAt === null ? 'update' : 'end');
+      });
+      try {
+        const first = await waitForMedia(t.hsi.store.db, drop('Porch', fixtureImage('person_cameraman_gray.png')));
+        const second = await waitForMedia(t.hsi.store.db, drop('Porch', fixtureImage('person_dog_horse.jpg')));
+        const detections = [
+          ...(await listDetections(t.hsi.store.db, { mediaFileId: first.id })),
+          ...(await listDetections(t.hsi.store.db, { mediaFileId: second.id })),
+        ];
+        expect(detections.filter((d) => d.object_type === 'person').length).toBeGreaterThanOrEqual(2);
+        const closed = await waitFor(
+          () =>
+            t.hsi.store.db
+              .selectFrom('events')
+              .selectAll()
+              .where('camera_id', '=', 'porch')
+              .where('closed_at', 'is not', null)
+              .executeTakeFirst(),
+          20_000,
+          'the visit to close',
+        );
+        const events = await t.hsi.store.db
+          .selectFrom('events')
+          .select('id')
+          .where('camera_id', '=', 'porch')
+          .execute();
+        expect(events.map((e) => e.id)).toStrictEqual([closed.id]);
+        expect(closed.detection_count).toBe(detections.length);
+        const links = await t.hsi.store.db
+          .selectFrom('event_detections')
+          .select('detection_id')
+          .where('event_id', '=', closed.id)
+          .orderBy('detection_id')
+          .execute();
+        expect(links.map((l) => l.detection_id)).toStrictEqual(detections.map((d) => d.id).sort((a, b) => a - b));
+        // Opened at once by the fast path (or, with no confident person, created at close): announced new once.
+        expect(lifecycle[0]).toMatch(/^new/);
+        expect(lifecycle.filter((l) => l.startsWith('new'))).toHaveLength(1);
+        expect(lifecycle.filter((l) => l.endsWith('end'))).toHaveLength(1);
+      } finally {
+        offCreated();
+        offUpdated();
+      }
     });
 
     it('stores a photo without security targets as done with no detections', async () => {
