@@ -11,7 +11,7 @@ import type { DetectionJob, JobQueue, QueueCounts, QueueName } from '../queue/co
 import type { Db } from '../storage/database.js';
 
 /** The part of the configuration the API reads; the whole `Config` fits. */
-export type ApiConfig = Pick<Config, 'http' | 'media_root'> & {
+export type ApiConfig = Pick<Config, 'http' | 'media_root' | 'data_dir'> & {
   site: Pick<Config['site'], 'timezone'>;
   ingest: Pick<Config['ingest'], 'max_pixels'>;
 };

@@ -77,6 +77,8 @@ export function detectionJson(d: DetectionRow) {
     bbox: { x: d.bbox_x, y: d.bbox_y, width: d.bbox_width, height: d.bbox_height },
     zone_ids: d.zone_ids,
     image_url: `/api/detections/${d.id}/image`,
+    /** The crop, once written (when the detector is idle, with `detector.thumbnails` on); null until then. */
+    thumbnail_url: d.thumbnail_path === null ? null : `/api/detections/${d.id}/thumbnail`,
   };
 }
 

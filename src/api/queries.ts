@@ -56,6 +56,12 @@ export async function detectionImageSource(db: DbOrTx, id: number): Promise<Dete
   return { detection, mediaPath: media_path, mediaType: media_media_type };
 }
 
+/** The stored thumbnail path of a detection: null while none is written, undefined when there is no detection. */
+export async function detectionThumbnailPath(db: DbOrTx, id: number): Promise<string | null | undefined> {
+  const row = await db.selectFrom('detections').select('thumbnail_path').where('id', '=', id).executeTakeFirst();
+  return row?.thumbnail_path;
+}
+
 export interface AlertWithCamera {
   alert: Alert;
   cameraId: string | null;

@@ -99,6 +99,7 @@ export const detectionSchema = object({
   bbox: object({ x: num, y: num, width: num, height: num }),
   zone_ids: strings,
   image_url: str,
+  thumbnail_url: nullable('string'),
 });
 
 export const feedbackSchema = object({

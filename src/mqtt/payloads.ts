@@ -12,7 +12,11 @@ export const ACTIVE_ALERTS_SHOWN = 10;
 
 const ACTIVE_STATUSES: readonly AlertStatus[] = ['pending', 'delivered'];
 
-/** `hsi/detections/<camera_id>/<object_type>`: one message per kept detection. */
+/**
+ * `hsi/detections/<camera_id>/<object_type>`: one message per kept detection. `thumbnail` is the HTTP API path of
+ * its crop (`GET /api/detections/<id>/thumbnail`): stable from the first message, answering 404 until the crop is
+ * written (the detector writes crops when it is idle; never with `detector.thumbnails` off).
+ */
 export function detectionPayload(detection: DetectionRecord) {
   return {
     id: detection.id,
@@ -28,7 +32,7 @@ export function detectionPayload(detection: DetectionRecord) {
     file: detection.filePath,
     media_file_id: detection.mediaFileId,
     frame_index: detection.frameIndex,
-    thumbnail: detection.thumbnailPath,
+    thumbnail: `/api/detections/${detection.id}/thumbnail`,
     detected_at: detection.detectedAt.toISOString(),
   };
 }

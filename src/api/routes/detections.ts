@@ -1,11 +1,12 @@
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { annotateSnapshot } from '../../mqtt/snapshot.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import type { DetectionImageSource } from '../queries.js';
-import { detectionImageSource } from '../queries.js';
+import { detectionImageSource, detectionThumbnailPath } from '../queries.js';
 import { errors, idParams } from '../schemas.js';
 
 /** Longest side of a served image: source resolution for any camera, never enlarged. */
@@ -22,6 +23,51 @@ function mediaFile(mediaRoot: string, relative: string): string {
   if (!file.startsWith(root + path.sep))
     throw new ApiError(422, 'MEDIA_OUTSIDE_ROOT', `${relative} is outside the media root`);
   return file;
+}
+
+/** The thumbnails folder, `<data_dir>/thumbnails`, with its links resolved; undefined while it does not exist. */
+async function thumbnailsRoot(dataDir: string): Promise<string | undefined> {
+  try {
+    return await realpath(path.resolve(dataDir, 'thumbnails'));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The crop of a detection, read from its stored path only when that path, links resolved, lies inside the
+ * thumbnails folder (the database and the folder are not trusted: no `..`, no link out of it). Undefined while the
+ * crop is not written (or was removed); the final component is opened without following a link.
+ */
+async function thumbnailBytes(ctx: ApiContext, id: number, stored: string): Promise<Buffer | undefined> {
+  const root = await thumbnailsRoot(ctx.config.data_dir);
+  if (root === undefined) return undefined;
+  let real: string;
+  try {
+    real = await realpath(path.resolve(stored));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  if (!real.startsWith(root + path.sep)) {
+    throw new ApiError(
+      422,
+      'THUMBNAIL_OUTSIDE_DIR',
+      `the thumbnail of detection ${id} is outside the thumbnails folder`,
+    );
+  }
+  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
+    if (isMissing(error)) return undefined;
+    throw error;
+  });
+  if (handle === undefined) return undefined;
+  try {
+    if (!(await handle.stat()).isFile()) return undefined;
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The picture the detector saw: the image itself, or the sampled frame of a clip. */
@@ -91,6 +137,41 @@ export function detectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
         jpeg = isJpeg ? picture : await annotateSnapshot(picture, [], MAX_IMAGE_PX, { maxPixels });
       }
       return reply.type('image/jpeg').header('cache-control', 'private, max-age=300').send(jpeg);
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/detections/:id/thumbnail',
+    {
+      schema: {
+        tags: ['detections'],
+        summary:
+          'The JPEG crop of a detection (`detector.thumbnails`); 404 until it is written (when the detector is idle)',
+        params: idParams,
+        response: {
+          200: {
+            description: 'JPEG image',
+            content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...errors(400, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const stored = await detectionThumbnailPath(db, id);
+      if (stored === undefined) throw notFound(`no detection with id ${id}`);
+      const jpeg = stored === null ? undefined : await thumbnailBytes(ctx, id, stored);
+      if (jpeg === undefined) {
+        // Not yet: the same URL answers once the crop is written, so the 404 must not be cached.
+        const message = `detection ${id} has no thumbnail (yet: crops are written when the detector is idle)`;
+        return reply
+          .status(404)
+          .header('cache-control', 'no-store')
+          .send({ error: { code: 'NOT_FOUND', message } });
+      }
+      // A detection's crop never changes (reprocessing makes new detections, with new ids).
+      return reply.type('image/jpeg').header('cache-control', 'private, max-age=86400, immutable').send(jpeg);
     },
   );
 }

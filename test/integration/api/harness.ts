@@ -32,6 +32,8 @@ export interface ApiHarness {
   deps: ApiDeps;
   app: FastifyInstance;
   mediaRoot: string;
+  /** `data_dir`: thumbnails go under `<dataDir>/thumbnails`. */
+  dataDir: string;
   /** Flip to simulate the broker connection. */
   mqtt: { connected: boolean };
   /** Replaces the clip frame extractor. */
@@ -39,10 +41,12 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export function apiConfig(mediaRoot: string, http: Partial<HttpConfig> = {}): ApiConfig {
+/** `data_dir` defaults to `<mediaRoot>-data` (thumbnails under it; missing unless a test writes there). */
+export function apiConfig(mediaRoot: string, http: Partial<HttpConfig> = {}, dataDir = `${mediaRoot}-data`): ApiConfig {
   return {
     http: { enabled: true, host: '127.0.0.1', port: 0, api_key: '', ingress: false, ...http },
     media_root: mediaRoot,
+    data_dir: dataDir,
     site: { timezone: 'UTC' },
     ingest: { max_pixels: 50_000_000 },
   };
@@ -60,6 +64,7 @@ export async function createHarness(engine: Engine, http: Partial<HttpConfig> = 
   const alerts = new AlertService({ db, bus, log, clock: systemClock });
   const arming = new ArmingService({ db, bus, log, clock: systemClock });
   const mediaRoot = mkdtempSync(path.join(os.tmpdir(), 'hsi-api-media-'));
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hsi-api-data-'));
   const mqtt = { connected: true };
   const frames = { extract: async (_file: string): Promise<Buffer[]> => [] };
   const queueViews = { detection: detectionQueue, analysis: analysisQueue };
@@ -75,7 +80,7 @@ export async function createHarness(engine: Engine, http: Partial<HttpConfig> = 
     log,
     clock: systemClock,
   };
-  const config = apiConfig(mediaRoot, http);
+  const config = apiConfig(mediaRoot, http, dataDir);
   const app = await createApi(config, deps);
   return {
     t,
@@ -89,6 +94,7 @@ export async function createHarness(engine: Engine, http: Partial<HttpConfig> = 
     deps,
     app,
     mediaRoot,
+    dataDir,
     mqtt,
     frames,
     async close() {
@@ -96,6 +102,7 @@ export async function createHarness(engine: Engine, http: Partial<HttpConfig> = 
       await queues.close();
       await t.dispose();
       rmSync(mediaRoot, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

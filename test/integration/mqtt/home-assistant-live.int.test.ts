@@ -65,8 +65,9 @@ for (const backends of BACKENDS) {
         file: 'Front Door/person_astronaut.png',
         media_file_id: row.media_file_id,
         frame_index: null,
-        // Published with the commit; the crop is written later, when the detector is idle.
-        thumbnail: null,
+        // Published with the commit; the crop is written later, when the detector is idle: the API path is stable
+        // from the start (404 until then), never a path on the server's disk.
+        thumbnail: `/api/detections/${row.id}/thumbnail`,
         detected_at: row.detected_at.toISOString(),
       });
       expect(detection.confidence).toBeGreaterThanOrEqual(0.9);

@@ -72,7 +72,8 @@ describe('stream payloads', () => {
       file: '/media/Front Door/2026-11-24/snap_001.jpg',
       media_file_id: 7,
       frame_index: null,
-      thumbnail: '/data/thumbs/front_door/7-0.jpg',
+      // The API path of the crop, not where the server keeps it.
+      thumbnail: '/api/detections/41/thumbnail',
       detected_at: '2026-11-24T21:14:03.250Z',
     });
   });
