@@ -174,6 +174,7 @@ for (const engine of ENGINES) {
           'post /api/events/{id}/feedback',
           'get /api/feedback/summary',
           'get /api/detections/{id}/image',
+          'get /api/detections/{id}/thumbnail',
           'get /api/alerts',
           'post /api/alerts/{id}/acknowledge',
           'post /api/alerts/{id}/dismiss',
