@@ -26,6 +26,7 @@ export function cameraJson(row: CameraRow) {
     folder_path: row.folder_path,
     status: row.status,
     detection_enabled: row.detection_enabled,
+    armed_when_away: row.armed_when_away,
     created_at: iso(row.created_at),
     last_seen_at: iso(row.last_seen_at),
   };

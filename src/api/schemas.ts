@@ -52,6 +52,8 @@ export const cameraSchema = object({
   folder_path: str,
   status: str,
   detection_enabled: bool,
+  /** With the house armed away, a camera without zones has its whole view armed, unless this is off. */
+  armed_when_away: bool,
   created_at: dateTime,
   last_seen_at: nullableDateTime,
 });

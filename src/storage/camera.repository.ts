@@ -94,6 +94,32 @@ export async function setDetectionEnabled(db: DbOrTx, id: string, enabled: boole
   return Number(result.numUpdatedRows) > 0;
 }
 
+/**
+ * Whether the camera's whole view is armed while the house is armed away and the camera has no zones (a camera
+ * inside the house a pet walks past opts out). Returns the camera as it was and as it is; undefined when absent.
+ */
+export async function setCameraArmedWhenAway(
+  db: DbOrTx,
+  id: string,
+  armedWhenAway: boolean,
+): Promise<{ before: CameraRow; after: CameraRow } | undefined> {
+  const before = await db
+    .selectFrom('cameras')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .forUpdate()
+    .executeTakeFirst();
+  if (before === undefined) return undefined;
+  const after = await db
+    .updateTable('cameras')
+    .set({ armed_when_away: armedWhenAway })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { before, after };
+}
+
 /** Gives a camera its display name (Home Assistant's device name); its id and folder stay. Undefined when absent. */
 export function renameCamera(db: DbOrTx, id: string, name: string): Promise<CameraRow | undefined> {
   return db

@@ -1,16 +1,37 @@
-import type { FastifyInstance } from 'fastify';
-import { getCamera, listCameras, renameCamera, softDeleteCamera } from '../../storage/camera.repository.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  getCamera,
+  listCameras,
+  renameCamera,
+  setCameraArmedWhenAway,
+  softDeleteCamera,
+} from '../../storage/camera.repository.js';
+import type { DbOrTx } from '../../storage/database.js';
+import type { CameraRow } from '../../storage/tables/camera.table.js';
 import type { ApiContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { cameraJson } from '../present.js';
 import { cameraSchema, errors, listOf, textIdParams } from '../schemas.js';
 
-const renameSchema = {
+interface CameraPatch {
+  name?: string;
+  armed_when_away?: boolean;
+}
+
+const patchSchema = {
   type: 'object',
-  required: ['name'],
+  minProperties: 1,
   additionalProperties: false,
-  properties: { name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S' } },
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S', description: 'Display name' },
+    armed_when_away: {
+      type: 'boolean',
+      description: 'With the house armed away, arm the whole view of this camera while it has no zones',
+    },
+  },
 } as const;
+
+type PatchRequest = FastifyRequest<{ Params: { id: string }; Body: CameraPatch }>;
 
 export function cameraRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { db, bus, clock } = ctx.deps;
@@ -43,30 +64,49 @@ export function cameraRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { name: string } }>(
+  /** Applies the patch with an audit row per change, in `tx`; the camera afterwards. */
+  async function patchCamera(tx: DbOrTx, request: PatchRequest): Promise<CameraRow> {
+    const { id } = request.params;
+    const { name, armed_when_away: armedWhenAway } = request.body;
+    let camera: CameraRow | undefined;
+    if (name !== undefined) {
+      camera = await renameCamera(tx, id, name.trim());
+      if (camera === undefined) throw notFound(`no camera with id ${id}`);
+      const details = { name: camera.name };
+      await ctx.audit(request, { action: 'camera.rename', resourceType: 'camera', resourceId: camera.id, details }, tx);
+    }
+    if (armedWhenAway !== undefined) {
+      const change = await setCameraArmedWhenAway(tx, id, armedWhenAway);
+      if (change === undefined) throw notFound(`no camera with id ${id}`);
+      camera = change.after;
+      const details = { armed_when_away: armedWhenAway, previous: change.before.armed_when_away };
+      await ctx.audit(
+        request,
+        { action: 'camera.armed_when_away', resourceType: 'camera', resourceId: camera.id, details },
+        tx,
+      );
+    }
+    return camera as CameraRow; // minProperties: 1, so one of the two ran
+  }
+
+  app.patch<{ Params: { id: string }; Body: CameraPatch }>(
     '/api/cameras/:id',
     {
       schema: {
         tags: ['cameras'],
-        summary: 'Rename a camera (its Home Assistant device name; the id, folder and entity ids stay)',
+        summary:
+          'Rename a camera (its Home Assistant device name; the id, folder and entity ids stay) and/or set whether ' +
+          'the house armed away arms its whole view while it has no zones (`armed_when_away`)',
         params: textIdParams,
-        body: renameSchema,
+        body: patchSchema,
         response: { 200: cameraSchema, ...errors(400, 404) },
       },
     },
     async (request) => {
-      const name = request.body.name.trim();
-      const camera = await db.transaction().execute(async (tx) => {
-        const renamed = await renameCamera(tx, request.params.id, name);
-        if (renamed === undefined) throw notFound(`no camera with id ${request.params.id}`);
-        await ctx.audit(
-          request,
-          { action: 'camera.rename', resourceType: 'camera', resourceId: renamed.id, details: { name } },
-          tx,
-        );
-        return renamed;
-      });
-      bus.emit('camera.updated', { cameraId: camera.id, name: camera.name, action: 'renamed' });
+      const camera = await db.transaction().execute((tx) => patchCamera(tx, request));
+      if (request.body.name !== undefined) {
+        bus.emit('camera.updated', { cameraId: camera.id, name: camera.name, action: 'renamed' });
+      }
       return cameraJson(camera);
     },
   );
