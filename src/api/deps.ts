@@ -14,6 +14,8 @@ import type { Db } from '../storage/database.js';
 export type ApiConfig = Pick<Config, 'http' | 'media_root' | 'data_dir'> & {
   site: Pick<Config['site'], 'timezone'>;
   ingest: Pick<Config['ingest'], 'max_pixels'>;
+  /** The status page calls a camera offline after this, as Home Assistant's connectivity sensor does. */
+  homeassistant: Pick<Config['homeassistant'], 'camera_offline_after_s'>;
 };
 
 /** What the API needs of a queue: depths for health, stats and metrics; dead letters to list and requeue. */

@@ -101,7 +101,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Fasti
     routes(app, ctx);
   }
   streamRoutes(app, ctx, metrics);
-  uiRoutes(app);
+  uiRoutes(app, { cameraOfflineAfterS: config.homeassistant.camera_offline_after_s });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

@@ -39,13 +39,14 @@ const linkTo = (path: string, a: Asset) => `${path.slice(1)}?v=${a.version}`;
  * Assistant ingress panel and plain browsers; `GET /ui/app.js` and `/ui/app.css` its assets. Hidden from the
  * OpenAPI document: it is not part of the API.
  */
-export function uiRoutes(app: FastifyInstance): void {
+export function uiRoutes(app: FastifyInstance, settings: { cameraOfflineAfterS: number }): void {
   const script = asset(UI_SCRIPT, 'text/javascript; charset=utf-8');
   const styles = asset(UI_STYLES, 'text/css; charset=utf-8');
   const html = pageHtml({
     script: linkTo(UI_PATHS.script, script),
     styles: linkTo(UI_PATHS.styles, styles),
     version: VERSION,
+    cameraOfflineAfterS: settings.cameraOfflineAfterS,
   });
   const page = asset(html, 'text/html; charset=utf-8');
   const etag = (a: Asset) => `"${a.version}"`;

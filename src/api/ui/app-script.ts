@@ -27,11 +27,18 @@ export const UI_SCRIPT = `(() => {
   const KEY_STORE = 'hsi.api_key';
   const POLL_MS = 30000;
   const MAX_EVENTS = 50;
-  // The default of homeassistant.camera_offline_after_s: the API does not expose the configured value.
-  const OFFLINE_AFTER_MS = 3600 * 1000;
+  // homeassistant.camera_offline_after_s, as the page's root element carries it (data-camera-offline-after-s): the
+  // status page calls a camera offline when Home Assistant's connectivity sensor does.
+  const OFFLINE_AFTER_MS = offlineAfterMs(document.documentElement.dataset.cameraOfflineAfterS);
 
   const state = { events: [], alerts: [], cameras: [], open: null, socket: null, backoff: 1000, retry: 0, key: '' };
   const $ = (id) => document.getElementById(id);
+
+  /** Seconds from the page's attribute, in ms; the configuration's default (an hour) when absent or not a number. */
+  function offlineAfterMs(attribute) {
+    const seconds = Number(attribute);
+    return (attribute && Number.isFinite(seconds) && seconds > 0 ? seconds : 3600) * 1000;
+  }
 
   class AuthError extends Error {}
 

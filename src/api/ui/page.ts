@@ -3,6 +3,8 @@ export interface PageAssets {
   script: string;
   styles: string;
   version: string;
+  /** `homeassistant.camera_offline_after_s`: the script reads it from the root element. */
+  cameraOfflineAfterS: number;
 }
 
 const ENTITIES: Readonly<Record<string, string>> = {
@@ -21,11 +23,12 @@ export function escapeHtml(text: string): string {
 /**
  * The status page's HTML: an empty shell that `ui/app.js` fills from the API. Every URL is relative so the page
  * works under the Home Assistant ingress prefix (`/api/hassio_ingress/<token>/`) as well as at `/`; no inline
- * script or style, so the Content-Security-Policy can forbid them.
+ * script or style, so the Content-Security-Policy can forbid them: settings the script needs ride on the root
+ * element as data attributes.
  */
 export function pageHtml(assets: PageAssets): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="en" data-camera-offline-after-s="${escapeHtml(String(assets.cameraOfflineAfterS))}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

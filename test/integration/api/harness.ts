@@ -49,6 +49,7 @@ export function apiConfig(mediaRoot: string, http: Partial<HttpConfig> = {}, dat
     data_dir: dataDir,
     site: { timezone: 'UTC' },
     ingest: { max_pixels: 50_000_000 },
+    homeassistant: { camera_offline_after_s: 3600 },
   };
 }
 

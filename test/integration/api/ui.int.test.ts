@@ -4,9 +4,10 @@ import vm from 'node:vm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UI_CONTENT_SECURITY_POLICY } from '../../../src/api/routes/ui.js';
+import { createApi } from '../../../src/api/server.js';
 import { HOUSE_MODES } from '../../../src/domain/arming.js';
 import { ENGINES, engineUnavailable } from '../../support/stores.js';
-import { type ApiHarness, createHarness, seedEvent } from './harness.js';
+import { type ApiHarness, apiConfig, createHarness, seedEvent } from './harness.js';
 
 const KEY = 'status page key';
 const WITH_KEY = { 'x-api-key': KEY };
@@ -178,6 +179,42 @@ for (const engine of ENGINES) {
         expect([method, template, res.statusCode]).toStrictEqual([method, template, 200]);
         if (template.includes('/image')) expect(res.headers['content-type']).toBe('image/jpeg');
       }
+    });
+
+    it('calls a camera offline after the configured homeassistant.camera_offline_after_s, not a fixed hour', async () => {
+      const rootOf = (html: string) => /<html[^>]*>/.exec(html)?.[0];
+      expect(rootOf((await h.app.inject({ url: '/' })).body)).toBe(
+        '<html lang="en" data-camera-offline-after-s="3600">',
+      );
+      const config = {
+        ...apiConfig(h.mediaRoot, { api_key: KEY }, h.dataDir),
+        homeassistant: { camera_offline_after_s: 300 },
+      };
+      const five = await createApi(config, h.deps);
+      try {
+        expect(rootOf((await five.inject({ url: '/' })).body)).toBe(
+          '<html lang="en" data-camera-offline-after-s="300">',
+        );
+      } finally {
+        await five.close();
+      }
+
+      // The script takes the threshold from that attribute (the CSP allows no inline script to pass it otherwise).
+      const script = (await h.app.inject({ url: '/ui/app.js' })).body;
+      expect(script).toContain(
+        'const OFFLINE_AFTER_MS = offlineAfterMs(document.documentElement.dataset.cameraOfflineAfterS);',
+      );
+      expect(script).not.toMatch(/3600 \* 1000/);
+      const source = /function offlineAfterMs\(attribute\) \{[\s\S]*?\n {2}\}/.exec(script)?.[0];
+      expect(source).toBeDefined();
+      const offlineAfterMs = (attribute: string | undefined) =>
+        new vm.Script(`${source}; offlineAfterMs(attribute)`).runInNewContext({ attribute }) as number;
+      expect([
+        offlineAfterMs('300'),
+        offlineAfterMs('90'),
+        offlineAfterMs(undefined),
+        offlineAfterMs('x'),
+      ]).toStrictEqual([300_000, 90_000, 3_600_000, 3_600_000]);
     });
 
     it('keeps the page out of the OpenAPI document', async () => {
