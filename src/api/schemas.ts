@@ -128,7 +128,6 @@ export const alertRecordSchema = object(alertRecordProperties);
 
 export const alertSchema = object({
   ...alertRecordProperties,
-  channels: strings,
   metadata: freeObject,
   updated_at: dateTime,
   delivered_at: nullableDateTime,
@@ -165,7 +164,6 @@ export const ruleSchema = object({
   require_armed_zone: bool,
   dedup_key_template: nullable('string'),
   cooldown_seconds: int,
-  channels: strings,
   source: { type: 'string', enum: ['default', 'config', 'api'] },
   created_at: dateTime,
   updated_at: dateTime,

@@ -11,7 +11,6 @@ export type { AlertRuleSource } from './tables/alert.table.js';
 /** An alert rule as stored: the domain rule plus what only storage and the API care about. */
 export interface StoredAlertRule extends AlertRule {
   description: string | null;
-  channels: string[];
   source: AlertRuleSource;
   createdAt: Date;
   updatedAt: Date;
@@ -21,7 +20,6 @@ export interface StoredAlertRule extends AlertRule {
 export type AlertRuleInput = Omit<AlertRule, 'id'> & {
   id?: string;
   description?: string | null;
-  channels?: readonly string[];
   source: AlertRuleSource;
 };
 
@@ -51,7 +49,6 @@ export function alertRuleRowToRule(row: AlertRuleRow): StoredAlertRule {
     requireArmedZone: row.require_armed_zone,
     dedupKeyTemplate: row.dedup_key_template,
     cooldownSeconds: row.cooldown_seconds,
-    channels: row.channels,
     source: row.source,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -81,7 +78,6 @@ function ruleValues(input: AlertRuleInput) {
     require_armed_zone: input.requireArmedZone,
     dedup_key_template: input.dedupKeyTemplate,
     cooldown_seconds: input.cooldownSeconds,
-    channels: [...(input.channels ?? [])],
     source: input.source,
   };
 }

@@ -34,7 +34,6 @@ export interface RuleBody {
   require_armed_zone?: boolean;
   dedup_key_template?: string | null;
   cooldown_seconds?: number;
-  channels?: string[];
 }
 
 const idList = { type: ['array', 'null'], items: { type: 'string', minLength: 1 }, maxItems: 100 } as const;
@@ -59,7 +58,6 @@ export const ruleBodySchema = {
     require_armed_zone: { type: 'boolean', default: false },
     dedup_key_template: { type: ['string', 'null'], maxLength: 500 },
     cooldown_seconds: { type: 'integer', minimum: 0, maximum: 31_536_000, default: DEFAULT_COOLDOWN_SECONDS },
-    channels: { type: 'array', items: { type: 'string' }, maxItems: 20 },
   },
 } as const;
 
@@ -80,7 +78,6 @@ function ruleInput(body: RuleBody): AlertRuleInput {
     requireArmedZone: body.require_armed_zone ?? false,
     dedupKeyTemplate: body.dedup_key_template ?? null,
     cooldownSeconds: body.cooldown_seconds ?? DEFAULT_COOLDOWN_SECONDS,
-    channels: body.channels ?? [],
     source: 'api',
   };
   const problems = validateAlertRule({ ...input, id: '' });

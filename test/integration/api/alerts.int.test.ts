@@ -93,6 +93,23 @@ for (const engine of ENGINES) {
       }
     });
 
+    it('refuses channels (alerts reach people through Home Assistant only), naming the field', async () => {
+      const payload = { ...RULE, name: 'Push me', channels: ['push'] };
+      for (const [method, url] of [
+        ['POST', '/api/alert-rules'],
+        ['PUT', `/api/alert-rules/${ruleId}`],
+      ] as const) {
+        const { res, json } = await call<ErrorJson>(h.app, { method, url, payload });
+        expect([res.statusCode, json.error]).toStrictEqual([
+          400,
+          { code: 'INVALID_INPUT', message: 'body channels is not a known field', field: 'channels' },
+        ]);
+      }
+      const rule = await call<Record<string, unknown>>(h.app, { url: `/api/alert-rules/${ruleId}` });
+      expect(Object.keys(rule.json)).not.toContain('channels');
+      expect(rule.json.name).toBe('Risky person');
+    });
+
     it('tests a rule against past events: which matched and why the others did not', async () => {
       const { res, json } = await call<{ evaluated: number; matched: number; results: Record<string, unknown>[] }>(
         h.app,
@@ -160,6 +177,7 @@ for (const engine of ENGINES) {
         [...risky].reverse().map((e) => [e.id, 'front_door', 'high']),
       );
       const [first, second] = pending.json.alerts as [AlertJson, AlertJson, AlertJson];
+      expect(Object.keys(first)).not.toContain('channels');
 
       const ack = await call<AlertJson>(h.app, { method: 'POST', url: `/api/alerts/${first.id}/acknowledge` });
       expect([ack.res.statusCode, ack.json.status, ack.json.camera_id]).toStrictEqual([

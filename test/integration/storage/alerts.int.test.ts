@@ -83,9 +83,7 @@ for (const engine of ENGINES) {
 
     it('seeds the default rules on first run only, exactly as defined', async () => {
       const byName = [...DEFAULT_ALERT_RULES].sort((a, b) => a.name.localeCompare(b.name));
-      expect(seeded.map(({ description, channels, source, createdAt, updatedAt, ...rule }) => rule)).toStrictEqual(
-        byName,
-      );
+      expect(seeded.map(({ description, source, createdAt, updatedAt, ...rule }) => rule)).toStrictEqual(byName);
       expect(seeded.every((r) => r.source === 'default' && r.description === null)).toBe(true);
       expect(await seedDefaultRules(db, DEFAULT_ALERT_RULES)).toStrictEqual([]);
       await deleteRule(db, AWAY);
@@ -95,8 +93,8 @@ for (const engine of ENGINES) {
 
     it('upserts rules by name, keeps the id, and refuses invalid values', async () => {
       const base = { ...DEFAULT_ALERT_RULES[1]!, id: undefined, source: 'config' as const };
-      const updated = await upsertRuleByName(db, { ...base, riskThreshold: 80, enabled: false, channels: ['push'] });
-      expect(updated).toMatchObject({ id: CRITICAL, riskThreshold: 80, enabled: false, channels: ['push'] });
+      const updated = await upsertRuleByName(db, { ...base, riskThreshold: 80, enabled: false });
+      expect(updated).toMatchObject({ id: CRITICAL, riskThreshold: 80, enabled: false });
       expect((await listEnabledRules(db)).map((r) => r.id)).toStrictEqual([NIGHT]);
       const created = await upsertRuleByName(db, {
         ...base,
