@@ -29,6 +29,11 @@ export interface MqttConnectionOptions {
   /** Reconnect backoff: first delay, doubled after each failed attempt up to the maximum (1000 → 30000). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /**
+   * A connection that closes sooner than this after it was made does not reset the reconnect backoff, and a run of
+   * them is reported as a likely client-id takeover (default 10000).
+   */
+  stableAfterMs?: number;
   /** Longest wait for each step of a clean `stop()` (default 2000). */
   stopTimeoutMs?: number;
 }

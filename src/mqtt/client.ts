@@ -38,6 +38,11 @@ export class MqttConnection implements MqttPublisher {
   private stopping = false;
   private everConnected = false;
   private attempts = 0;
+  private connectedAt = 0;
+  /** Connections in a row that the broker closed soon after they were made (a takeover by another client?). */
+  private shortSessions = 0;
+  private lastTakeoverReportAt = Number.NEGATIVE_INFINITY;
+  private clientId = '';
   private outageSince: number | undefined;
   private lastError: string | undefined;
   private queueFullWarned = false;
@@ -71,6 +76,7 @@ export class MqttConnection implements MqttPublisher {
         cause: error,
       });
     }
+    this.clientId = clientOptions.clientId ?? '';
     this.log.info({ url, client_id: clientOptions.clientId }, 'connecting to MQTT broker');
     this.client.on('connect', () => this.handleConnect());
     this.client.on('close', () => this.handleClose());
@@ -208,7 +214,7 @@ export class MqttConnection implements MqttPublisher {
 
   private handleConnect(): void {
     this.isConnected = true;
-    this.attempts = 0;
+    this.connectedAt = Date.now();
     this.queueFullWarned = false;
     const url = redactUrl(this.options.url);
     if (this.outageSince !== undefined) {
@@ -231,14 +237,40 @@ export class MqttConnection implements MqttPublisher {
     const wasConnected = this.isConnected;
     this.isConnected = false;
     if (this.stopping) return;
+    if (wasConnected) this.noteSessionEnd();
     if (wasConnected) {
       this.outageSince = Date.now();
-      this.log.warn(
+      // A takeover fight is reported once a minute by noteSessionEnd, not once per lost connection.
+      this.log[this.shortSessions >= 2 ? 'debug' : 'warn'](
         { url: redactUrl(this.options.url), error: this.lastError },
         'MQTT broker connection lost; messages are queued and the connection is retried with backoff',
       );
     }
     this.scheduleReconnect();
+  }
+
+  /**
+   * A connection that lasted: the backoff starts over. One closed soon after it was made keeps the backoff growing
+   * (exponential, capped), so two clients with the same client id (two HSI instances, or a client copying HSI's id)
+   * do not knock each other off in a tight loop; from the second in a row it is reported, once a minute, as an
+   * error.
+   */
+  private noteSessionEnd(): void {
+    const livedMs = Date.now() - this.connectedAt;
+    if (livedMs >= (this.options.stableAfterMs ?? 10_000)) {
+      this.attempts = 0;
+      this.shortSessions = 0;
+      return;
+    }
+    this.shortSessions++;
+    if (this.shortSessions < 2 || Date.now() - this.lastTakeoverReportAt < 60_000) return;
+    this.lastTakeoverReportAt = Date.now();
+    this.log.error(
+      { client_id: this.clientId, short_sessions: this.shortSessions, lived_ms: livedMs, error: this.lastError },
+      `the MQTT broker keeps closing HSI's connection right after it is made: another client probably uses the ` +
+        `client id ${this.clientId} (a second HSI instance?) and takes the session over; give each a distinct ` +
+        'mqtt.client_id. Reconnecting with a growing delay',
+    );
   }
 
   private scheduleReconnect(): void {

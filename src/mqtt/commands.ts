@@ -2,6 +2,7 @@ import type { HouseMode } from '../domain/arming.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { AuthThrottle, RateLimitedReport } from './auth-throttle.js';
 import {
   ALERT_PAYLOAD_HINT,
   type AlarmAction,
@@ -25,7 +26,10 @@ export type { CommandServices } from './command-services.js';
  *
  * Alarm panel (`alarm/set`): plain `ARM_AWAY` when no code is configured, else the `{"action", "code"}` JSON that
  * discovery's `command_template` renders (`code: REMOTE_CODE`). With `alarmCode` set every action, disarm included,
- * needs it (constant-time compare); refusals republish the unchanged state and never repeat the payload.
+ * needs it (constant-time compare); refusals republish the unchanged state and never repeat the payload. After 3 wrong
+ * codes in a row the panel refuses every code, unchecked, for 30 s, doubled after each further wrong code up to 15
+ * minutes (MQTT messages carry no trustworthy sender, so the panel itself is throttled); the right code once the
+ * lockout is over starts the count over. Codes refused during a lockout get one log line and audit row a minute.
  *
  * Audit trail, one place per fact:
  * - a refused command (bad payload, unknown id, wrong code, service refusal, unexpected error, a command topic HSI
@@ -82,7 +86,19 @@ export interface CommandHandlerDeps {
 
 export interface CommandHandler {
   handle(command: MqttCommand, payload: Buffer, topic: string): Promise<CommandOutcome>;
+  /** Alarm panel codes refused since start: wrong, or sent during a lockout (the health sensor's failed logins). */
+  readonly failedCodes: number;
 }
+
+/** Wrong alarm codes: 3 free, then 30 s doubled per wrong code up to 15 minutes; forgotten after a quiet day. */
+const CODE_THROTTLE = {
+  freeFailures: 3,
+  baseDelayMs: 30_000,
+  maxDelayMs: 900_000,
+  forgetAfterMs: 86_400_000,
+  maxKeys: 1,
+};
+const PANEL = 'alarm_panel';
 
 const MODE_OF: Record<AlarmAction, HouseMode> = {
   DISARM: 'disarmed',
@@ -133,6 +149,9 @@ const onOff = (on: boolean) => (on ? 'ON' : 'OFF');
 /** Input the handler refuses; its message is the reason given back, logged and audited. */
 class Refusal extends Error {}
 
+/** A code sent while the alarm panel is locked out: logged and audited at most once a minute. */
+class LockedOut extends Refusal {}
+
 interface Context {
   topic: string;
   transaction?: Transaction;
@@ -151,16 +170,38 @@ interface Accepted {
 export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
   const { services, log, clock } = deps;
   const alarmCode = deps.alarmCode ?? '';
+  const now = () => clock.now();
+  const codes = new AuthThrottle(CODE_THROTTLE, now);
+  const lockoutReport = new RateLimitedReport(60_000, now);
+
+  /** Refuses (throws) a missing or wrong code, or any code while the panel is locked out. */
+  function checkCode(code: string | undefined): void {
+    if (alarmCode === '') return;
+    const lockedMs = codes.lockedForMs(PANEL);
+    if (lockedMs > 0) {
+      codes.refused();
+      throw new LockedOut(
+        `too many wrong codes: the alarm panel refuses every code for another ${Math.ceil(lockedMs / 1000)} s`,
+      );
+    }
+    if (code === undefined || code === '') {
+      throw new Refusal('a code is required: send {"action": "<ACTION>", "code": "<code>"}');
+    }
+    if (!codesMatch(code, alarmCode)) {
+      const delayMs = codes.fail(PANEL);
+      throw new Refusal(
+        delayMs === 0
+          ? 'wrong code'
+          : `wrong code; too many wrong codes: the alarm panel refuses every code for ${delayMs / 1000} s`,
+      );
+    }
+    codes.succeed(PANEL);
+  }
 
   async function setAlarm(text: string): Promise<Accepted> {
     const request = parseAlarmPayload(text);
     if (!request.ok) throw new Refusal(request.reason);
-    if (alarmCode !== '') {
-      if (request.code === undefined || request.code === '') {
-        throw new Refusal('a code is required: send {"action": "<ACTION>", "code": "<code>"}');
-      }
-      if (!codesMatch(request.code, alarmCode)) throw new Refusal('wrong code');
-    }
+    checkCode(request.code);
     const { mode, changed } = await services.setHouseMode(MODE_OF[request.action], MQTT_ACTOR);
     // A change is announced on the bus, which publishes the state once; the same mode again is answered here.
     return { states: changed ? [] : [{ kind: 'alarm', value: mode }], log: { mode, changed } };
@@ -289,7 +330,15 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
 
   async function refused(command: MqttCommand, ctx: Context, error: unknown): Promise<CommandOutcome> {
     const expected = error instanceof Refusal || (error instanceof AppError && EXPECTED_REFUSALS.has(error.code));
-    const reason = expected ? errorMessage(error) : `internal error: ${errorMessage(error)}`;
+    let reason = expected ? errorMessage(error) : `internal error: ${errorMessage(error)}`;
+    if (error instanceof LockedOut) {
+      const { report, count } = lockoutReport.note(PANEL);
+      if (!report) {
+        log.debug({ topic: ctx.topic, reason }, 'mqtt command refused');
+        return { states: await currentStates(command) };
+      }
+      reason = `${reason} (${count} code(s) refused during the lockout since the last report)`;
+    }
     const auditError = await audit(command, ctx, 'failure', { reason });
     const fields = { topic: ctx.topic, ...(auditError === undefined ? {} : { audit_error: auditError }) };
     if (expected) log.warn({ ...fields, reason }, 'mqtt command refused');
@@ -301,6 +350,9 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
   }
 
   return {
+    get failedCodes() {
+      return codes.failures;
+    },
     async handle(command, payload, topic) {
       const ctx: Context = { topic, resourceId: resourceOf(command).resourceId };
       try {

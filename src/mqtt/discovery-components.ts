@@ -178,6 +178,12 @@ export function hubComponents(input: DiscoveryInput, hub: Scope): Record<string,
       unit_of_measurement: 'events',
       icon: 'mdi:counter',
     }),
+    failed_logins: healthSensor(hub, base, 'failed_logins', 'Failed logins', {
+      value_template: '{{ value_json.failed_logins }}',
+      state_class: 'total_increasing',
+      unit_of_measurement: 'attempts',
+      icon: 'mdi:shield-lock-outline',
+    }),
   };
 }
 

@@ -157,6 +157,11 @@ export interface SystemHealth {
   /** null when no LLM is configured (rules scorer only). */
   llmReachable: boolean | null;
   eventsToday: number;
+  /**
+   * Refused logins and alarm codes since start: wrong passwords at the embedded broker, connections refused for
+   * HSI's own client id or a locked-out address, wrong or locked-out alarm panel codes.
+   */
+  failedLogins: number;
 }
 
 const oneDecimal = (ms: number | null): number | null => (ms === null ? null : Math.round(ms * 10) / 10);
@@ -173,6 +178,7 @@ export function systemHealthPayload(health: SystemHealth) {
     cameras_total: health.camerasTotal,
     llm_reachable: health.llmReachable,
     events_today: health.eventsToday,
+    failed_logins: health.failedLogins,
   };
 }
 

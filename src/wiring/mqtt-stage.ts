@@ -9,7 +9,8 @@ import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import { MqttBridge } from '../mqtt/bridge.js';
-import { connectionOptionsFromConfig, MqttConnection } from '../mqtt/client.js';
+import { connectionOptionsFromConfig, MqttConnection, type MqttConnectionOptions } from '../mqtt/client.js';
+import { defaultClientId } from '../mqtt/client-options.js';
 import { createCommandServices } from '../mqtt/command-services.js';
 import { createCommandHandler } from '../mqtt/commands.js';
 import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
@@ -39,14 +40,17 @@ export interface MqttStageParts {
 /** The broker (embedded when `mqtt.url` is empty), the connection, and the Home Assistant bridge. */
 export async function startMqttStage(config: Config, parts: MqttStageParts, stack: StopStack): Promise<MqttBridge> {
   const { db, bus, alerts, arming, log, clock } = parts;
-  let url = config.mqtt.url;
-  if (url === '') {
-    const e = config.mqtt.embedded;
-    const broker = new EmbeddedBroker({ host: e.host, port: e.port, username: e.username, password: e.password, log });
-    url = await broker.start();
-    stack.push('embedded broker', () => broker.stop());
-  }
-  const connection = new MqttConnection(connectionOptionsFromConfig(config.mqtt, url, log));
+  const { options, broker } = await startBroker(config, log, stack);
+  const url = options.url;
+  const connection = new MqttConnection(options);
+  const commands = createCommandHandler({
+    services: createCommandServices({ db, alerts, arming }),
+    log,
+    maxPayloadBytes: config.mqtt.max_payload_bytes,
+    alarmCode: config.homeassistant.alarm_code,
+    clock,
+  });
+  const failedLogins = () => (broker?.failedLogins ?? 0) + commands.failedCodes;
   const bridge = new MqttBridge({
     brokerUrl: url,
     mqtt: config.mqtt,
@@ -60,14 +64,8 @@ export async function startMqttStage(config: Config, parts: MqttStageParts, stac
     bus,
     alerts,
     arming,
-    commands: createCommandHandler({
-      services: createCommandServices({ db, alerts, arming }),
-      log,
-      maxPayloadBytes: config.mqtt.max_payload_bytes,
-      alarmCode: config.homeassistant.alarm_code,
-      clock,
-    }),
-    health: healthProvider(config, parts),
+    commands,
+    health: healthProvider(config, parts, failedLogins),
     log,
     clock,
   });
@@ -80,7 +78,39 @@ export async function startMqttStage(config: Config, parts: MqttStageParts, stac
   return bridge;
 }
 
-function healthProvider(config: Config, parts: MqttStageParts): () => Promise<SystemHealth> {
+/**
+ * The connection to `mqtt.url`, or to the embedded broker started here when that is empty: HSI's client then uses
+ * the broker's own credentials for it (whatever `mqtt.embedded.username/password` say, HSI never locks itself
+ * out), and its client id is reserved for it at that broker.
+ */
+async function startBroker(
+  config: Config,
+  log: Logger,
+  stack: StopStack,
+): Promise<{ options: MqttConnectionOptions; broker: EmbeddedBroker | undefined }> {
+  if (config.mqtt.url !== '')
+    return { options: connectionOptionsFromConfig(config.mqtt, config.mqtt.url, log), broker: undefined };
+  const e = config.mqtt.embedded;
+  const clientId = config.mqtt.client_id || defaultClientId(config.mqtt.base_topic);
+  const broker = new EmbeddedBroker({
+    host: e.host,
+    port: e.port,
+    username: e.username,
+    password: e.password,
+    ownClientId: clientId,
+    log,
+  });
+  const url = await broker.start();
+  stack.push('embedded broker', () => broker.stop());
+  const options = { ...connectionOptionsFromConfig(config.mqtt, url, log), clientId, ...broker.ownCredentials() };
+  return { options, broker };
+}
+
+function healthProvider(
+  config: Config,
+  parts: MqttStageParts,
+  failedLogins: () => number,
+): () => Promise<SystemHealth> {
   const { db, bus, queues, llm, clock } = parts;
   const inference = new InferenceWindow();
   bus.on('media.processed', (e) => {
@@ -114,6 +144,7 @@ function healthProvider(config: Config, parts: MqttStageParts): () => Promise<Sy
       camerasTotal: cameras.length,
       llmReachable: llm === undefined ? null : (llmState?.ok ?? null),
       eventsToday: await countEventsSince(db, midnight),
+      failedLogins: failedLogins(),
     };
   };
 }

@@ -126,17 +126,18 @@ export function setup(options: { alarmCode?: string; maxPayloadBytes?: number } 
     },
   });
   const log = createLogger('info', sink);
+  const clock = new FakeClock(NOW);
   const handler = createCommandHandler({
     services,
     log,
-    clock: new FakeClock(NOW),
+    clock,
     maxPayloadBytes: options.maxPayloadBytes ?? 8192,
     ...(options.alarmCode === undefined ? {} : { alarmCode: options.alarmCode }),
   });
   const logs = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   const send = (command: MqttCommand, payload: string | Buffer, topic: string) =>
     handler.handle(command, typeof payload === 'string' ? Buffer.from(payload) : payload, topic);
-  return { services, send, logs, lines };
+  return { services, send, logs, lines, clock, handler };
 }
 
 export const failure = (

@@ -136,6 +136,19 @@ const hubMessage = {
         unit_of_measurement: 'events',
         icon: 'mdi:counter',
       },
+      failed_logins: {
+        p: 'sensor',
+        name: 'Failed logins',
+        unique_id: 'hsi_hub_failed_logins',
+        default_entity_id: 'sensor.hsi_hub_failed_logins',
+        availability: service(),
+        state_topic: 'hsi/health/system',
+        state_class: 'total_increasing',
+        entity_category: 'diagnostic',
+        value_template: '{{ value_json.failed_logins }}',
+        unit_of_measurement: 'attempts',
+        icon: 'mdi:shield-lock-outline',
+      },
     },
     qos: 1,
   },
@@ -363,7 +376,7 @@ describe('discoveryMessages', () => {
 
   it('gives every component a platform and a unique id, unique across devices, and a matching entity id', () => {
     const components = allComponents(discoveryMessages(many));
-    expect(components).toHaveLength(8 + 2 * 4 + 2 * 8 + 3); // hub, two GPUs, two cameras, three zones
+    expect(components).toHaveLength(9 + 2 * 4 + 2 * 8 + 3); // hub, two GPUs, two cameras, three zones
     const ids = components.map(([, c]) => c.unique_id);
     expect(new Set(ids).size).toBe(ids.length);
     const entityIds = components.map(([, c]) => c.default_entity_id);

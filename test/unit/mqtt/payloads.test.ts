@@ -220,6 +220,7 @@ describe('service payloads', () => {
         camerasTotal: 4,
         llmReachable: null,
         eventsToday: 17,
+        failedLogins: 5,
       }),
     ).toStrictEqual({
       version: '1.2.3',
@@ -231,6 +232,7 @@ describe('service payloads', () => {
       cameras_total: 4,
       llm_reachable: null,
       events_today: 17,
+      failed_logins: 5,
     });
   });
 

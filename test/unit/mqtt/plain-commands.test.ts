@@ -122,6 +122,60 @@ describe('alarm/set', () => {
   }
 });
 
+describe('alarm/set: wrong codes lock the panel out', () => {
+  const code = (c: string, action = 'DISARM') => `{"action": "${action}", "code": "${c}"}`;
+  const reasons = (audits: readonly { details?: unknown }[]) =>
+    audits.map((a) => (a.details as { reason: string }).reason);
+
+  it('refuses every code for 30 s after 3 wrong ones, doubling per wrong code; the right one afterwards resets', async () => {
+    const { services, send, logs, clock, handler } = setup({ alarmCode: CODE });
+    services.mode = 'armed_away';
+    for (const guess of ['0000', '0001', '0002']) {
+      expect(await send(ALARM, code(guess), TOPIC.alarm)).toStrictEqual({ states: alarmState('armed_away') });
+    }
+    // Locked: the right code is refused unchecked too, and HA is told the unchanged state.
+    expect(await send(ALARM, code(CODE), TOPIC.alarm)).toStrictEqual({ states: alarmState('armed_away') });
+    for (let i = 0; i < 20; i++) await send(ALARM, code(String(1000 + i)), TOPIC.alarm);
+    expect(services.mode).toBe('armed_away');
+    expect(services.changes).toStrictEqual([]);
+    // One audit row and one warning for the 21 codes refused during the lockout, not one each.
+    expect(reasons(services.audits)).toStrictEqual([
+      'wrong code',
+      'wrong code',
+      'wrong code; too many wrong codes: the alarm panel refuses every code for 30 s',
+      'too many wrong codes: the alarm panel refuses every code for another 30 s (1 code(s) refused during the lockout since the last report)',
+    ]);
+    expect(logs().filter((l) => l.level === 40)).toHaveLength(4);
+    expect(handler.failedCodes).toBe(24);
+
+    clock.advance(30_000);
+    await send(ALARM, code('9999'), TOPIC.alarm);
+    expect(reasons(services.audits).at(-1)).toBe(
+      'wrong code; too many wrong codes: the alarm panel refuses every code for 60 s',
+    );
+    clock.advance(59_000);
+    await send(ALARM, code(CODE), TOPIC.alarm);
+    expect(services.mode).toBe('armed_away');
+    clock.advance(1000);
+    expect(await send(ALARM, code(CODE), TOPIC.alarm)).toStrictEqual({ states: [] });
+    expect(services.mode).toBe('disarmed');
+    // Reset: two wrong codes are allowed again before the third locks for 30 s.
+    for (const guess of ['1111', '2222', '3333']) await send(ALARM, code(guess, 'ARM_AWAY'), TOPIC.alarm);
+    expect(reasons(services.audits).slice(-3)).toStrictEqual([
+      'wrong code',
+      'wrong code',
+      'wrong code; too many wrong codes: the alarm panel refuses every code for 30 s',
+    ]);
+  });
+
+  it('a missing code is refused without counting as a guess', async () => {
+    const { send, handler } = setup({ alarmCode: CODE });
+    for (let i = 0; i < 5; i++) await send(ALARM, '{"action": "DISARM"}', TOPIC.alarm);
+    expect(handler.failedCodes).toBe(0);
+    expect(await send(ALARM, code(CODE, 'ARM_AWAY'), TOPIC.alarm)).toStrictEqual({ states: [] });
+  });
+});
+
 describe('cameras/<id>/detect/set and zones/<id>/armed/set', () => {
   it('switches detection with ON/OFF in any case and writes the success row itself', async () => {
     const { services, send, logs } = setup();
