@@ -1,16 +1,21 @@
 import { lookup } from 'node:dns/promises';
 import type { EventEmitter } from 'node:events';
-import { mkdir, realpath } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { type FtpConnection, type FtpServerOptions, FtpSrv } from 'ftp-srv';
+import { type FtpServerOptions, FtpSrv } from 'ftp-srv';
 import type { FtpConfig } from '../config/sections/ftp.js';
-import { cameraIdFromFolder } from '../domain/camera-id.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { duplicateFtpUsernames, FTP_ALLOWED_COMMANDS, ftpUserFolder, matchFtpUser } from './ftp-access.js';
-import { ConfinedFileSystem } from './ftp-filesystem.js';
+import { duplicateFtpUsernames, FTP_ALLOWED_COMMANDS, ftpUserFolder } from './ftp-access.js';
+import {
+  FTP_CONNECTION_BOUNDS,
+  FTP_GUARD_MESSAGES,
+  FtpConnectionGuard,
+  type FtpSession,
+  limitConnectionsPerAddress,
+} from './ftp-guard.js';
 import { ftpSrvLogger } from './ftp-log.js';
+import { FTP_WARNING_INTERVAL_MS, FtpLogins, FtpWarnings } from './ftp-login.js';
 import { sweepAbandonedUploads } from './ftp-sweep.js';
 import { FtpRefusal, type UploadStream } from './ftp-upload.js';
 
@@ -18,12 +23,19 @@ import { FtpRefusal, type UploadStream } from './ftp-upload.js';
  * The optional embedded FTP server (ftp-srv) for cameras that can only upload by FTP. Each configured user lands
  * in its own camera folder under `media_root` and can do nothing there but upload, create folders and rename its
  * files; the normal media watcher then ingests what arrives, exactly as for files copied there any other way.
+ * No client can hold it: connections per address are capped, clients that do not log in, trickle bytes or do not
+ * read their replies are closed (ftp-guard.ts), and password guessing is locked out per address (ftp-login.ts).
  */
 
 export interface FtpReceiver {
   /** `ftp://host:port` (loopback for a wildcard host), with the real port. */
   url: string;
   port: number;
+  /**
+   * Logins refused since start (wrong credentials, and attempts from addresses locked out for repeated failures);
+   * only grows. Meant for a `hsi_ftp_failed_logins_total` counter and an alarm on its rate.
+   */
+  failedLogins(): number;
   /** Cuts off uploads in progress (their partial files removed), disconnects clients and stops listening. */
   close(): Promise<void>;
 }
@@ -37,7 +49,6 @@ export interface FtpReceiverDeps {
 
 /** ftp-srv installs handlers for these that call `process.exit`; shutdown belongs to main.ts, so they are removed. */
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
-const MAX_LOGGED_USERNAME = 64;
 /** A temporary upload file untouched this long belongs to no live upload (see ftp-sweep.ts); swept at start, hourly. */
 const ABANDONED_AFTER_MS = 10 * 60_000;
 const SWEEP_EVERY_MS = 60 * 60_000;
@@ -92,31 +103,66 @@ export async function startFtpReceiver(config: FtpConfig, deps: FtpReceiverDeps)
   const log = deps.log.child({ component: 'ftp' });
   const uploads = new Set<UploadStream>();
   const peers = new Map<string, Peer>();
+  const guards = new WeakMap<object, FtpConnectionGuard>();
+  const warnings = new FtpWarnings(log);
   const server = createServer(config, log, peers);
   const events = server as unknown as EventEmitter;
-  const acceptLogin = loginHandler(config, deps, log, (connection, upload) => {
-    uploads.add(upload);
-    // The control connection is silent while its upload streams: its idle timer waits for the upload's end.
-    const control = (connection as unknown as ConnectionSockets).commandSocket;
-    control?.setTimeout(0);
-    upload.once('close', () => {
-      uploads.delete(upload);
-      if (control !== undefined && !control.destroyed) control.setTimeout(config.idle_timeout_s * 1000);
-    });
+  const logins = new FtpLogins({
+    config,
+    mediaRoot: deps.mediaRoot,
+    maxFileBytes: deps.maxFileBytes,
+    log,
+    warnings,
+    now: Date.now,
+    onUpload: (connection, upload) => {
+      uploads.add(upload);
+      // The control connection is silent while its upload streams: its idle timer waits for the upload's end.
+      const control = (connection as unknown as ConnectionSockets).commandSocket;
+      control?.setTimeout(0);
+      const guard = guards.get(connection);
+      guard?.transferStarted();
+      upload.once('close', () => {
+        uploads.delete(upload);
+        guard?.transferEnded();
+        if (control !== undefined && !control.destroyed) control.setTimeout(config.idle_timeout_s * 1000);
+      });
+    },
   });
 
   server.on('login', ({ connection, username, password }, resolve, reject) => {
-    acceptLogin(connection, username, password).then(resolve, reject);
+    logins.login(connection, username, password).then(resolve, reject);
   });
-  events.on('connect', ({ id, connection }: { id: string; connection: ConnectionSockets }) => {
+  const limits = {
+    ...FTP_CONNECTION_BOUNDS,
+    loginTimeoutMs: config.login_timeout_s * 1000,
+    commandTimeoutMs: config.command_timeout_s * 1000,
+  };
+  events.on('connect', ({ id, connection }: { id: string; connection: ConnectionSockets & FtpSession }) => {
     const socket = connection.commandSocket;
     peers.set(id, { remote: socket?.remoteAddress ?? '', local: socket?.localAddress ?? '' });
+    if (socket === undefined) return;
+    const remote = socket.remoteAddress ?? '';
+    const guard = new FtpConnectionGuard(socket, connection, limits, (reason) =>
+      warnings.warn(reason, remote, { reason }, FTP_GUARD_MESSAGES[reason], Date.now()),
+    );
+    guards.set(connection, guard);
+    guard.start();
   });
   events.on('disconnect', ({ id }: { id: string }) => peers.delete(id));
   server.on('client-error', ({ context, error }) =>
     log.debug({ context, error: errorMessage(error) }, 'FTP client connection error'),
   );
 
+  const listener = (server as unknown as { server: net.Server }).server;
+  limitConnectionsPerAddress(listener, config.max_connections_per_address, (remote) =>
+    warnings.warn(
+      'connection_refused',
+      remote,
+      { max_connections_per_address: config.max_connections_per_address },
+      'FTP connection refused: ftp.max_connections_per_address reached',
+      Date.now(),
+    ),
+  );
   try {
     await server.listen();
   } catch (error) {
@@ -125,7 +171,6 @@ export async function startFtpReceiver(config: FtpConfig, deps: FtpReceiverDeps)
   }
   // Registered only now: a failed listen is reported once, by the AppError above.
   events.on('server-error', ({ error }: { error: unknown }) => log.error({ err: error }, 'FTP server error'));
-  const listener = (server as unknown as { server: net.Server }).server;
   limitConnections(listener, config.max_connections, log);
   const address = listener.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -141,65 +186,27 @@ export async function startFtpReceiver(config: FtpConfig, deps: FtpReceiverDeps)
     );
   sweep();
   const sweeper = setInterval(sweep, SWEEP_EVERY_MS).unref();
+  const summaries = setInterval(() => warnings.flush(Date.now()), FTP_WARNING_INTERVAL_MS).unref();
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     clearInterval(sweeper);
+    clearInterval(summaries);
     const pending = [...uploads];
     for (const upload of pending) upload.destroy(new FtpRefusal('the FTP receiver is closing', 421));
     await Promise.all(pending.map((upload) => upload.placed.catch(() => undefined)));
     await server.close();
+    warnings.flush(Number.POSITIVE_INFINITY);
     log.info('FTP receiver stopped');
   };
   return {
     url: `ftp://${urlHost(connectHost(config.host))}:${port}`,
     port,
+    failedLogins: () => logins.failedLogins(),
     close: () => {
       closing ??= close();
       return closing;
     },
-  };
-}
-
-/** Checks a login in constant time and gives the user a file system confined to its camera folder. */
-function loginHandler(
-  config: FtpConfig,
-  deps: FtpReceiverDeps,
-  log: Logger,
-  onUpload: (connection: FtpConnection, upload: UploadStream) => void,
-): (connection: FtpConnection, username: string, password: string) => Promise<{ fs: ConfinedFileSystem }> {
-  return async (connection, username, password) => {
-    const remote = connection.ip;
-    const user = matchFtpUser(config.users, username, password);
-    if (user === undefined) {
-      log.warn(
-        { username: username.slice(0, MAX_LOGGED_USERNAME), remote_address: remote },
-        'FTP login refused: bad username or password',
-      );
-      throw new FtpRefusal('Login incorrect', 530);
-    }
-    const cameraFolder = ftpUserFolder(user);
-    const folder = path.join(deps.mediaRoot, cameraFolder);
-    let root: string;
-    try {
-      await mkdir(folder, { recursive: true });
-      root = await realpath(folder);
-    } catch (error) {
-      log.error({ err: error, folder }, 'FTP login: the camera folder cannot be created');
-      throw new FtpRefusal('camera folder unavailable', 530);
-    }
-    const cameraId = cameraIdFromFolder(cameraFolder);
-    log.debug({ username: user.username, camera_id: cameraId, remote_address: remote }, 'FTP login');
-    const fileLog = log.child({ camera_id: cameraId, remote_address: remote });
-    return {
-      fs: new ConfinedFileSystem(connection, {
-        root,
-        cameraFolder,
-        maxFileBytes: deps.maxFileBytes,
-        log: fileLog,
-        onUpload: (upload) => onUpload(connection, upload),
-      }),
-    };
   };
 }
 

@@ -21,6 +21,9 @@ export interface FtpConfig {
   passive_max_port: number;
   idle_timeout_s: number;
   max_connections: number;
+  max_connections_per_address: number;
+  login_timeout_s: number;
+  command_timeout_s: number;
   users: FtpUserConfig[];
 }
 
@@ -49,6 +52,9 @@ export const ftpSchema: JSONSchemaType<FtpConfig> = {
     'passive_max_port',
     'idle_timeout_s',
     'max_connections',
+    'max_connections_per_address',
+    'login_timeout_s',
+    'command_timeout_s',
     'users',
   ],
   properties: {
@@ -107,6 +113,37 @@ export const ftpSchema: JSONSchemaType<FtpConfig> = {
       minimum: 1,
       maximum: 1000,
       default: 32,
+    },
+    max_connections_per_address: {
+      type: 'integer',
+      title: 'Maximum connections per address',
+      description:
+        'Control connections open at once from one address (IPv6: one /64 network); more are refused with 421. ' +
+        'Below `max_connections`, so one host cannot take every slot; raise it when cameras reach HSI through ' +
+        'NAT and so share one address.',
+      minimum: 1,
+      maximum: 1000,
+      default: 8,
+    },
+    login_timeout_s: {
+      type: 'integer',
+      title: 'Login timeout (s)',
+      description:
+        'A connection not logged in this long after connecting is closed (421). Cameras log in within a second; ' +
+        'this frees the slots of clients that connect and wait.',
+      minimum: 1,
+      maximum: 600,
+      default: 10,
+    },
+    command_timeout_s: {
+      type: 'integer',
+      title: 'Command timeout (s)',
+      description:
+        'A command line started but not finished (no line end) for this long closes the connection (421): ' +
+        'cameras send each command at once, a client trickling bytes only holds a slot. Never during an upload.',
+      minimum: 1,
+      maximum: 600,
+      default: 10,
     },
     users: {
       type: 'array',
