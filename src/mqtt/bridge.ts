@@ -14,6 +14,7 @@ import type { Db } from '../storage/database.js';
 import { getEvent } from '../storage/event.repository.js';
 import { latestGpuSample } from '../storage/gpu-stats.repository.js';
 import { getZone, listZones } from '../storage/zone.repository.js';
+import { AlertDelivery } from './alert-delivery.js';
 import type { MqttPublisher } from './client.js';
 import type { CommandHandler } from './commands.js';
 import { discoveryMessages, discoveryPlan, isOwnDiscoveryPayload } from './discovery.js';
@@ -70,6 +71,7 @@ export class MqttBridge {
   /** Cameras created by the configuration (a zone) before their first upload, still named after their id. */
   private readonly placeholders = new Set<string>();
   private readonly live: LiveStates;
+  private readonly delivery: AlertDelivery;
   private readonly latest = new LatestEvents();
   /** GPUs seen in the newest sample so far: discovery gets their sensors once one is seen. */
   private gpuCount = 0;
@@ -82,18 +84,27 @@ export class MqttBridge {
   private discoveryTail: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: BridgeDeps) {
+    const onAlertsChanged = () => void this.publishActiveAlerts().catch((e: unknown) => this.warn('active alerts', e));
+    this.delivery = new AlertDelivery({
+      base: deps.mqtt.base_topic,
+      publisher: deps.publisher,
+      db: deps.db,
+      alerts: deps.alerts,
+      log: deps.log,
+      onDelivered: onAlertsChanged,
+    });
     this.live = new LiveStates({
       base: deps.mqtt.base_topic,
       publisher: deps.publisher,
       bus: deps.bus,
-      alerts: deps.alerts,
+      deliverAlert: (alert) => this.delivery.deliver(alert),
       log: deps.log,
       clock: deps.clock,
       mediaRoot: deps.mediaRoot,
       motionOffDelayS: deps.ha.motion_off_delay_s,
       snapshotMaxPx: deps.ha.snapshot_max_px,
       latest: this.latest,
-      onAlertsChanged: () => void this.publishActiveAlerts().catch((e: unknown) => this.warn('active alerts', e)),
+      onAlertsChanged,
       onCameraSeen: (id) => this.setCameraOnline(id, true),
       eventPicture: (event) =>
         loadEventPicture({ db: deps.db, mediaRoot: deps.mediaRoot, extractFrames: deps.extractFrames }, event.id),
@@ -130,6 +141,8 @@ export class MqttBridge {
     const onCommand = (topic: string, payload: Buffer) => this.onCommand(topic, payload);
     for (const filter of t.commandSubscriptions(base)) publisher.subscribe(filter, onCommand);
     publisher.onConnect(() => this.publishAll(false));
+    // Alerts the broker never took (it was down) are still pending: published now, oldest first.
+    publisher.onConnect(() => this.delivery.deliverPending());
     this.live.start();
     bus.on('camera.created', ({ cameraId }) => {
       this.publishDiscovery()

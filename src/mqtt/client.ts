@@ -13,6 +13,9 @@ export interface PublishOptions {
   qos?: 0 | 1;
 }
 
+/** How long `publishConfirmed` waits for the broker's acknowledgement. */
+const CONFIRM_TIMEOUT_MS = 10_000;
+
 export type MessageHandler = (topic: string, payload: Buffer) => void | Promise<void>;
 export type ConnectListener = () => void | Promise<void>;
 
@@ -21,6 +24,11 @@ export interface MqttPublisher {
   readonly connected: boolean;
   publish(topic: string, payload: string | Buffer, options?: PublishOptions): void;
   publishAsync(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void>;
+  /**
+   * QoS 1, only while connected, never queued: true once the broker acknowledged the message; false when not
+   * connected, refused, or unacknowledged within 10 s (for what must be retried: alerts).
+   */
+  publishConfirmed(topic: string, payload: string | Buffer): Promise<boolean>;
   subscribe(filter: string, handler: MessageHandler): void;
   onConnect(listener: ConnectListener): void;
 }
@@ -139,6 +147,28 @@ export class MqttConnection implements MqttPublisher {
       } catch (error) {
         this.log.warn({ topic, err: error }, 'MQTT publish failed');
         resolve();
+      }
+    });
+  }
+
+  publishConfirmed(topic: string, payload: string | Buffer): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const client = this.client;
+      if (!this.isConnected || this.stopping || client === undefined || publishTopicProblem(topic) !== undefined) {
+        resolve(false);
+        return;
+      }
+      const timer = setTimeout(() => resolve(false), CONFIRM_TIMEOUT_MS);
+      try {
+        client.publish(topic, payload, { qos: 1, retain: false }, (error) => {
+          clearTimeout(timer);
+          if (error) this.log.debug({ topic, error: error.message }, 'MQTT publish not confirmed');
+          resolve(!error);
+        });
+      } catch (error) {
+        clearTimeout(timer);
+        this.log.warn({ topic, err: error }, 'MQTT publish failed');
+        resolve(false);
       }
     });
   }

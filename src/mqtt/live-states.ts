@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { AlertService } from '../alerts/alert.service.js';
-import type { BusEvents, DetectionRecord, EventRecord } from '../domain/events.js';
+import type { AlertRecord, BusEvents, DetectionRecord, EventRecord } from '../domain/events.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
@@ -9,7 +8,6 @@ import { type EventPicture, underMediaRoot } from './event-snapshot.js';
 import type { LatestEvents } from './latest-events.js';
 import {
   alarmStatePayload,
-  alertEventEntityPayload,
   alertStreamPayload,
   detectionPayload,
   type EventChange,
@@ -25,7 +23,8 @@ export interface LiveStatesDeps {
   base: string;
   publisher: MqttPublisher;
   bus: EventBus<BusEvents>;
-  alerts: AlertService;
+  /** Publishes a new alert and marks it delivered, or leaves it pending for the next connect (alert-delivery.ts). */
+  deliverAlert: (alert: AlertRecord) => Promise<void>;
   log: Logger;
   clock: Clock;
   mediaRoot: string;
@@ -92,15 +91,7 @@ export class LiveStates {
         }),
       ),
       bus.on('alert.created', async ({ alert }) => {
-        const { base, publisher, alerts } = this.deps;
-        publisher.publish(
-          t.alertsStreamTopic(base, alert.severity),
-          JSON.stringify(alertStreamPayload('new', alert)),
-          EVENT,
-        );
-        // One alert per event: the hub's alert entity fires here only, never on escalation.
-        await publisher.publishAsync(t.hubAlertEventTopic(base), JSON.stringify(alertEventEntityPayload(alert)), EVENT);
-        if (publisher.connected) await alerts.markDelivered(alert.id);
+        await this.deps.deliverAlert(alert);
         this.deps.onAlertsChanged();
       }),
       bus.on('alert.updated', ({ alert, action }) => {
