@@ -130,7 +130,14 @@ export class FtpConnectionGuard {
     const answered = (): void => {
       this.unanswered -= complete.length;
     };
-    Promise.allSettled(listeners.map((listener) => listener.call(this.socket, complete))).then(answered, answered);
+    const handled = listeners.map((listener) => {
+      try {
+        return listener.call(this.socket, complete);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    });
+    Promise.allSettled(handled).then(answered, answered);
   }
 
   private commandTimedOut(): void {
@@ -208,8 +215,9 @@ export function limitConnectionsPerAddress(
     const count = open.get(key) ?? 0;
     if (count >= max) {
       socket.on('error', () => undefined);
-      socket.resume(); // reads (and drops) what it sends, so its close is seen
-      socket.end('421 Too many connections from your address\r\n');
+      // Destroyed as soon as the reply is handed to the system: a refused connection holds no slot of
+      // `ftp.max_connections` while its client takes its time to close.
+      socket.end('421 Too many connections from your address\r\n', () => socket.destroy());
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       onRefused(remote);
       return;

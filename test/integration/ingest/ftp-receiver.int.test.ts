@@ -312,8 +312,9 @@ describe.skipIf(skipAssets !== undefined)('FTP receiver', () => {
   it(
     'closes a control connection idle for ftp.idle_timeout_s, never one whose upload is still streaming',
     async () => {
-      // 1 s (the schema's minimum is 10) keeps the test short; the mechanism is the same.
-      await start({ idle_timeout_s: 1 });
+      // 1 s (the schema's minimum is 10) keeps the test short; the mechanism is the same. The login and command
+      // timeouts at 1 s too: neither cuts a logged-in camera's slow upload.
+      await start({ idle_timeout_s: 1, login_timeout_s: 1, command_timeout_s: 1 });
       const idle = await RawSession.open(receiver?.port ?? 0);
       try {
         await idle.command(`USER ${FRONT.username}`);
