@@ -80,6 +80,43 @@ describe.skipIf(assetsMissing !== undefined)('HSI on its embedded broker with cr
   });
 });
 
+describe.skipIf(assetsMissing !== undefined)('the alarm panel over MQTT, guessed at', () => {
+  let t: TestHsi;
+  beforeAll(async () => {
+    t = await startTestHsi('pglite+memory', {
+      HSI_HOMEASSISTANT_ALARM_CODE: '4711',
+      HSI_HOMEASSISTANT_HEALTH_INTERVAL_S: '1',
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('locks out after 3 wrong codes (the right one refused too); the health sensor counts them', async () => {
+    const { base_topic: base } = t.config.mqtt;
+    const ha = await MqttWatcher.open(brokerUrl(t.hsi), [`${base}/alarm/state`, `${base}/health/system`]);
+    try {
+      const failedLogins = (m: { payload: string }) =>
+        (JSON.parse(m.payload) as { failed_logins: number }).failed_logins;
+      const before = failedLogins(await ha.waitFor((m) => m.topic === `${base}/health/system`, 3000, 'health'));
+      const code = (c: string) => JSON.stringify({ action: 'ARM_AWAY', code: c });
+      for (const guess of ['0000', '0001', '0002', '4711']) await ha.publish(`${base}/alarm/set`, code(guess));
+      const from = ha.messages.length;
+      await ha.waitFor(
+        (m) => ha.messages.indexOf(m) >= from && m.topic === `${base}/health/system` && failedLogins(m) === before + 4,
+        4000,
+        'the failed logins on the health sensor',
+      );
+      expect(ha.messages.filter((m) => m.topic === `${base}/alarm/state`).map((m) => m.payload)).not.toContain(
+        'armed_away',
+      );
+      expect(await t.hsi.arming.houseMode()).toBe('disarmed');
+    } finally {
+      await ha.close();
+    }
+  });
+});
+
 describe('EmbeddedBroker login defences', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
