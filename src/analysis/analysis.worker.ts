@@ -12,6 +12,7 @@ import {
   getEventByBatch,
   insertEventForBatch,
   lockEventByBatch,
+  markAlertsEvaluated,
   type SecurityEvent,
   updateEventForVisit,
 } from '../storage/event.repository.js';
@@ -77,7 +78,7 @@ async function openVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<vo
   const existing = await getEventByBatch(deps.db, job.batchId);
   if (existing !== undefined) {
     // Opened before a crash or a retry (or the batch closed first): only make sure its alerts exist.
-    await deps.alerts.evaluate(existing, alertFacts(await factsOfEvent(deps, job, existing), deps.timeZone));
+    await evaluateAlerts(deps, existing, await factsOfEvent(deps, job, existing));
     return;
   }
   const detections = await unclaimedDetections(deps.db, job.detectionIds);
@@ -97,7 +98,7 @@ async function openVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<vo
     if (ids.length === 0) return undefined;
     const { event, created } = await insertEventForBatch(
       tx,
-      { ...(await eventFields(tx, deps, job, facts, analysed)), closedAt: null },
+      { ...(await eventFields(tx, deps, job, facts, analysed)), closedAt: null, alertsDue: true },
       ids,
     );
     if (!created) return undefined;
@@ -117,7 +118,7 @@ async function openVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<vo
     'security event',
   );
   deps.bus.emit('event.created', { event: eventToRecord(event), latencyMs: deps.clock.now() - job.closedAt });
-  await deps.alerts.evaluate(event, alertFacts(facts, deps.timeZone));
+  await evaluateAlerts(deps, event, facts);
 }
 
 async function closeVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<void> {
@@ -125,7 +126,7 @@ async function closeVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<v
   const existing = await getEventByBatch(deps.db, job.batchId);
   if (existing !== undefined && existing.closedAt !== null) {
     // Closed before a crash or a retry: only make sure its alerts exist (idempotent per event).
-    await deps.alerts.evaluate(existing, alertFacts(await factsOfEvent(deps, job, existing), deps.timeZone));
+    await evaluateAlerts(deps, existing, await factsOfEvent(deps, job, existing));
     return;
   }
   const fresh = await unclaimedDetections(deps.db, job.detectionIds);
@@ -151,7 +152,7 @@ async function closeVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<v
     if (locked === undefined) {
       if (analysed === undefined || ids.length === 0) return undefined;
       const fields = await eventFields(tx, deps, job, facts, analysed);
-      const { event, created } = await insertEventForBatch(tx, { ...fields, closedAt }, ids);
+      const { event, created } = await insertEventForBatch(tx, { ...fields, closedAt, alertsDue: true }, ids);
       if (!created) return undefined;
       await auditAnalysis(tx, deps, event.id, analysed);
       return { event, previous: undefined };
@@ -190,7 +191,36 @@ async function closeVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<v
   );
   if (previous === undefined) deps.bus.emit('event.created', { event: eventToRecord(event), latencyMs });
   else deps.bus.emit('event.updated', { event: eventToRecord(event), previous: eventToRecord(previous), latencyMs });
+  await evaluateAlerts(deps, event, facts);
+}
+
+/**
+ * The alert step of an analysis: the rules, then the event records that this analysis version's alerts were
+ * evaluated. Until then the event counts as "alerts due" and `catchUpAlerts` evaluates it again (a crash in between
+ * loses no alert; evaluation is idempotent: one alert per event).
+ */
+async function evaluateAlerts(deps: AnalysisWorkerDeps, event: SecurityEvent, facts: BatchFacts): Promise<void> {
   await deps.alerts.evaluate(event, alertFacts(facts, deps.timeZone));
+  await markAlertsEvaluated(deps.db, event.id, event.analysisVersion);
+}
+
+/**
+ * Evaluates the alerts of an event whose analysis was stored but whose alerts were not (the process died in
+ * between): at start and by the sweep.
+ */
+export async function catchUpAlerts(deps: AnalysisWorkerDeps, event: SecurityEvent): Promise<void> {
+  const job: AnalysisJob = {
+    batchId: event.batchId,
+    cameraId: event.cameraId,
+    phase: event.closedAt === null ? 'open' : 'close',
+    detectionIds: [],
+    isFastPath: event.isFastPath,
+    reason: event.closedAt === null ? 'fast_path' : 'idle',
+    startedAt: event.startedAt.getTime(),
+    endedAt: event.endedAt.getTime(),
+    closedAt: deps.clock.now(),
+  };
+  await evaluateAlerts(deps, event, await factsOfEvent(deps, job, event));
 }
 
 interface Analysed {

@@ -44,6 +44,7 @@ export async function insertEventForBatch(
       detection_count: input.detectionCount ?? ids.length,
       is_fast_path: input.isFastPath,
       closed_at: input.closedAt === undefined ? sql<Date>`now()` : input.closedAt,
+      alerts_version: input.alertsDue === true ? 0 : 1,
     })
     .onConflict((oc) => oc.column('batch_id').doNothing())
     .returning(EVENT_COLUMNS)
@@ -58,6 +59,30 @@ export async function insertEventForBatch(
   }
   await linkDetections(db, inserted.id, ids);
   return { event: eventRowToEvent(inserted), created: true };
+}
+
+/** Records that the alerts of `version` of the event's analysis were evaluated (never moves back). */
+export async function markAlertsEvaluated(db: DbOrTx, eventId: number, version: number): Promise<void> {
+  await db
+    .updateTable('events')
+    .set({ alerts_version: version })
+    .where('id', '=', eventId)
+    .where('alerts_version', '<', version)
+    .execute();
+}
+
+/** Events whose latest analysis has not had its alerts evaluated (a crash in between), analysed before `before`. */
+export async function eventsWithAlertsDue(db: DbOrTx, before: Date, limit = 100): Promise<SecurityEvent[]> {
+  const rows = await db
+    .selectFrom('events')
+    .select(EVENT_COLUMNS)
+    .whereRef('alerts_version', '<', 'analysis_version')
+    .where('deleted_at', 'is', null)
+    .where('created_at', '<=', before)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(eventRowToEvent);
 }
 
 /** The event of a batch, locked for update until the transaction ends (undefined when there is none yet). */
@@ -117,6 +142,7 @@ export async function updateEventForVisit(
       model: update.model,
       object_types: [...update.objectTypes],
       closed_at: update.closedAt,
+      analysis_version: eb('analysis_version', '+', 1),
       detection_count: eb
         .selectFrom('event_detections')
         .select((x) => x.fn.countAll<number>().as('n'))

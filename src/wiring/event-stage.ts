@@ -1,7 +1,7 @@
 import { type AggregatedDetection, BatchAggregator } from '../aggregation/batch-aggregator.js';
 import type { BatchStore } from '../aggregation/batch-store.js';
 import type { AlertService } from '../alerts/alert.service.js';
-import { createAnalysisHandler } from '../analysis/analysis.worker.js';
+import { catchUpAlerts, createAnalysisHandler } from '../analysis/analysis.worker.js';
 import { type LlmClient, OpenAiLlmClient } from '../analysis/llm-client.js';
 import type { Config } from '../config/schema.js';
 import type { SiteLocation } from '../domain/daylight.js';
@@ -12,7 +12,7 @@ import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { AnalysisJob, JobQueue } from '../queue/contracts.js';
 import type { Db } from '../storage/database.js';
-import { openEventDetections, unlinkedDetections } from '../storage/event.repository.js';
+import { eventsWithAlertsDue, openEventDetections, unlinkedDetections } from '../storage/event.repository.js';
 import type { StopStack } from './stop-stack.js';
 
 export interface EventStageParts {
@@ -99,11 +99,21 @@ export async function startEventStage(
       fastPathConfidence: b.fast_path_confidence,
     },
   });
+  let catchUp: (graceMs: number) => Promise<void> = async () => undefined;
   if (options.analyze) {
     const site = { timeZone: siteTimeZone(config), location: siteLocation(config) };
-    queue.process(createAnalysisHandler({ db, bus, log, clock, alerts, llm, ...site }), {
-      concurrency: config.analysis.concurrency,
-    });
+    const analysis = { db, bus, log, clock, alerts, llm, ...site };
+    queue.process(createAnalysisHandler(analysis), { concurrency: config.analysis.concurrency });
+    // The alert step of events whose process died between storing the analysis and evaluating its alerts.
+    catchUp = async (graceMs) => {
+      for (const event of await eventsWithAlertsDue(db, new Date(clock.now() - graceMs))) {
+        log.info(
+          { event_id: event.id, camera_id: event.cameraId },
+          'evaluating the alerts of an event analysed before a restart',
+        );
+        await catchUpAlerts(analysis, event);
+      }
+    };
   }
   const off = bus.on('detection.created', async ({ detections }, meta) => {
     if (meta.remote) return; // batched by the process that detected it
@@ -127,8 +137,10 @@ export async function startEventStage(
   // At start every orphan is re-batched at once (a detection another process is batching right now may end up in
   // two batches; only one of them links it).
   await recover(0);
+  await catchUp(0);
   const timer = setInterval(() => {
     recover(ORPHAN_GRACE_MS).catch((error: unknown) => log.warn({ err: error }, 'orphan detection sweep failed'));
+    catchUp(ORPHAN_GRACE_MS).catch((error: unknown) => log.warn({ err: error }, 'alert catch-up sweep failed'));
   }, ORPHAN_SWEEP_MS);
   timer.unref();
   stack.push('orphan sweep', async () => clearInterval(timer));

@@ -29,6 +29,10 @@ export interface EventTable {
   deleted_at: Date | null;
   /** Null while the visit is open (detections may still join); set by its final analysis. */
   closed_at: Date | null;
+  /** Bumped by every analysis stored; alert evaluation catches up to it (alerts_version). */
+  analysis_version: Generated<number>;
+  /** The analysis version whose alerts were evaluated: behind `analysis_version`, alerts are due. */
+  alerts_version: Generated<number>;
   /** Kept by the `events_search_vector` trigger; never written by the application. */
   search_vector: ColumnType<string | null, never, never>;
 }
@@ -51,6 +55,8 @@ export interface SecurityEvent extends EventRecord {
   snoozeUntil: Date | null;
   createdAt: Date;
   deletedAt: Date | null;
+  analysisVersion: number;
+  alertsVersion: number;
 }
 
 export interface NewEvent {
@@ -73,6 +79,8 @@ export interface NewEvent {
   isFastPath: boolean;
   /** Null: the visit stays open for more detections of its batch. Omitted: closed at insert (a final event). */
   closedAt?: Date | null;
+  /** Its alerts are still to be evaluated (the analysis worker); omitted: false (seeded or imported events). */
+  alertsDue?: boolean;
 }
 
 /** Every column but the search vector, which is the trigger's business. */
@@ -100,6 +108,8 @@ export const EVENT_COLUMNS = [
   'created_at',
   'deleted_at',
   'closed_at',
+  'analysis_version',
+  'alerts_version',
 ] as const satisfies readonly (keyof EventTable)[];
 
 export function eventRowToEvent(row: Omit<EventRow, 'search_vector'>): SecurityEvent {
@@ -127,5 +137,7 @@ export function eventRowToEvent(row: Omit<EventRow, 'search_vector'>): SecurityE
     createdAt: row.created_at,
     deletedAt: row.deleted_at,
     closedAt: row.closed_at,
+    analysisVersion: row.analysis_version,
+    alertsVersion: row.alerts_version,
   };
 }

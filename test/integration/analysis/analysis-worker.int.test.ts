@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertService } from '../../../src/alerts/alert.service.js';
-import { createAnalysisHandler } from '../../../src/analysis/analysis.worker.js';
+import { catchUpAlerts, createAnalysisHandler } from '../../../src/analysis/analysis.worker.js';
 import { OpenAiLlmClient } from '../../../src/analysis/llm-client.js';
 import { DEFAULT_ALERT_RULES } from '../../../src/domain/alert-rules.js';
 import type { BusEvents } from '../../../src/domain/events.js';
@@ -10,7 +10,7 @@ import { silentLogger } from '../../../src/lib/logger.js';
 import type { AnalysisJob, JobHandler } from '../../../src/queue/contracts.js';
 import { seedDefaultRules } from '../../../src/storage/alert-rule.repository.js';
 import { setHouseMode } from '../../../src/storage/arming.repository.js';
-import { getEventByBatch } from '../../../src/storage/event.repository.js';
+import { eventsWithAlertsDue, getEventByBatch } from '../../../src/storage/event.repository.js';
 import { recordFeedback } from '../../../src/storage/feedback.repository.js';
 import { FakeLlmServer, garbage, hang, json, status, text } from '../../support/fake-llm.js';
 import { seedDetections } from '../../support/seed.js';
@@ -330,6 +330,57 @@ for (const engine of ENGINES) {
         } finally {
           off();
           await setHouseMode(t.store.db, 'disarmed', 'test', new Date());
+        }
+      });
+
+      it('evaluates the alerts of an event whose process died before its alert step (an outbox on the event)', async () => {
+        const log = silentLogger();
+        const realAlerts = new AlertService({ db: t.store.db, bus, log, clock: systemClock });
+        // The process "dies" between storing the analysis and evaluating its alerts.
+        const dying = createAnalysisHandler({
+          db: t.store.db,
+          bus,
+          log,
+          clock: systemClock,
+          alerts: {
+            evaluate: async () => {
+              throw new Error('killed');
+            },
+          } as unknown as AlertService,
+          llm: undefined,
+          timeZone: 'Europe/Berlin',
+        });
+        const ids = await seedDetections(t.store.db, 'crash_cam', [{ objectType: 'person', confidence: 0.95 }]);
+        const batchId = `crash_cam:${ids[0]}`;
+        // 03:00 in Berlin: the default "critical"/"person at night" rules do not match a disarmed house; use a rule
+        // that alerts every event of this camera.
+        const rule = await t.store.db
+          .insertInto('alert_rules')
+          .values({ name: 'crash cam', severity: 'medium', camera_ids: ['crash_cam'], risk_threshold: 0 })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        try {
+          await expect(
+            dying(job(batchId, 'crash_cam', 'open', ids, Date.UTC(2026, 5, 10, 1)), {
+              id: 'x',
+              attempt: 1,
+              maxAttempts: 1,
+            }),
+          ).rejects.toThrow('killed');
+          const due = await eventsWithAlertsDue(t.store.db, new Date());
+          const event = due.find((e) => e.batchId === batchId);
+          expect(event).toBeDefined();
+          const alertsOf = () =>
+            t.store.db.selectFrom('alerts').select('rule_id').where('event_id', '=', event!.id).execute();
+          expect(await alertsOf()).toStrictEqual([]);
+          await catchUpAlerts(
+            { db: t.store.db, bus, log, clock: systemClock, alerts: realAlerts, llm: undefined, timeZone: 'UTC' },
+            event!,
+          );
+          expect(await alertsOf()).toStrictEqual([{ rule_id: rule.id }]);
+          expect((await eventsWithAlertsDue(t.store.db, new Date())).map((e) => e.id)).not.toContain(event!.id);
+        } finally {
+          await t.store.db.deleteFrom('alert_rules').where('id', '=', rule.id).execute();
         }
       });
 
