@@ -46,6 +46,8 @@ export function alertToRecord(alert: Alert, cameraId: string): AlertRecord {
     message: alert.message,
     cameraId,
     createdAt: alert.createdAt,
+    acknowledgedBy: alert.acknowledgedBy,
+    dismissedBy: alert.dismissedBy,
   };
 }
 
@@ -189,7 +191,8 @@ export class AlertService {
       const alert = await getAlert(db, id);
       if (alert === undefined) throw new AppError('NOT_FOUND', `no alert with id ${id}`, { permanent: true });
       transitionAlert(alert.status, action); // throws INVALID_TRANSITION with what is allowed
-      const updated = await transitionAlertStatus(db, id, alert.versionId, STATUS_OF[action], new Date(clock.now()));
+      const next = STATUS_OF[action];
+      const updated = await transitionAlertStatus(db, id, alert.versionId, next, new Date(clock.now()), actor);
       if (updated === undefined) continue;
       await writeAudit(db, { action: `alert.${action}`, resourceType: 'alert', resourceId: id, actor });
       const event = await db

@@ -120,6 +120,8 @@ export function alertJson(a: Alert, cameraId: string | null) {
     delivered_at: iso(a.deliveredAt),
     acknowledged_at: iso(a.acknowledgedAt),
     dismissed_at: iso(a.dismissedAt),
+    acknowledged_by: a.acknowledgedBy,
+    dismissed_by: a.dismissedBy,
   };
 }
 
@@ -135,6 +137,8 @@ export function alertRecordJson(a: AlertRecord) {
     dedup_key: a.dedupKey,
     message: a.message,
     created_at: iso(a.createdAt),
+    acknowledged_by: a.acknowledgedBy ?? null,
+    dismissed_by: a.dismissedBy ?? null,
   };
 }
 

@@ -122,6 +122,10 @@ const alertRecordProperties = {
   dedup_key: str,
   message: str,
   created_at: dateTime,
+  /** The audit actor (`mqtt`, `api`, `api:ingress`) who acknowledged it; null while not acknowledged. */
+  acknowledged_by: nullable('string'),
+  /** Who dismissed it; null while not dismissed. */
+  dismissed_by: nullable('string'),
 };
 
 export const alertRecordSchema = object(alertRecordProperties);

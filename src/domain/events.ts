@@ -90,4 +90,7 @@ export interface AlertRecord {
   message: string;
   cameraId: string;
   createdAt: Date;
+  /** Who acknowledged or dismissed it (`mqtt`, `api`, `api:ingress`); null (or absent) while it is not. */
+  acknowledgedBy?: string | null;
+  dismissedBy?: string | null;
 }

@@ -114,9 +114,17 @@ function alertFields(alert: AlertRecord) {
 /** `escalated`: a later analysis of the alert's event raised its severity (the same alert, never a second one). */
 export type AlertChange = 'new' | 'escalated' | 'acknowledged' | 'dismissed';
 
-/** `hsi/alerts/<severity>`: one message per alert change. */
+/**
+ * `hsi/alerts/<severity>`: one message per alert change. `acknowledged_by` / `dismissed_by`: who did it, as the audit
+ * log names it (`mqtt`, `api`, `api:ingress`); null until then.
+ */
 export function alertStreamPayload(type: AlertChange, alert: AlertRecord) {
-  return { type, ...alertFields(alert) };
+  return {
+    type,
+    ...alertFields(alert),
+    acknowledged_by: alert.acknowledgedBy ?? null,
+    dismissed_by: alert.dismissedBy ?? null,
+  };
 }
 
 /** Hub `alert` entity: fires once per new alert, with the alert as attributes. */

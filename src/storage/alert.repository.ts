@@ -24,6 +24,10 @@ export interface Alert {
   deliveredAt: Date | null;
   acknowledgedAt: Date | null;
   dismissedAt: Date | null;
+  /** Who acknowledged it: the audit actor (`mqtt`, `api`, `api:ingress`); null while not acknowledged. */
+  acknowledgedBy: string | null;
+  /** Who dismissed it; null while not dismissed. */
+  dismissedBy: string | null;
 }
 
 export interface NewAlert {
@@ -55,6 +59,8 @@ export function alertRowToAlert(row: AlertRow): Alert {
     deliveredAt: row.delivered_at,
     acknowledgedAt: row.acknowledged_at,
     dismissedAt: row.dismissed_at,
+    acknowledgedBy: row.acknowledged_by,
+    dismissedBy: row.dismissed_by,
   };
 }
 
@@ -211,9 +217,16 @@ const TIMESTAMP_OF: Readonly<Partial<Record<AlertStatus, 'delivered_at' | 'ackno
   dismissed: 'dismissed_at',
 };
 
+/** The column naming who made the change, for the statuses a person (or Home Assistant) moves an alert to. */
+const ACTOR_OF: Readonly<Partial<Record<AlertStatus, 'acknowledged_by' | 'dismissed_by'>>> = {
+  acknowledged: 'acknowledged_by',
+  dismissed: 'dismissed_by',
+};
+
 /**
  * Moves an alert to `next` at `at`, only if it still has `expectedVersion` (and a status from which the lifecycle
- * allows `next`); bumps the version. Returns the updated alert, or undefined when someone else changed it first
+ * allows `next`); bumps the version. `actor` (as the audit log names it) is stored as `acknowledged_by` or
+ * `dismissed_by`; delivery has no actor. Returns the updated alert, or undefined when someone else changed it first
  * (read it again and decide), or when there is no such alert.
  */
 export async function transitionAlertStatus(
@@ -222,6 +235,7 @@ export async function transitionAlertStatus(
   expectedVersion: number,
   next: AlertStatus,
   at: Date,
+  actor?: string,
 ): Promise<Alert | undefined> {
   const from = statusesLeadingTo(next);
   const column = TIMESTAMP_OF[next];
@@ -229,6 +243,7 @@ export async function transitionAlertStatus(
     throw new AppError('INVALID_TRANSITION', `no alert can move to ${next}`, { permanent: true });
   }
   if (!isUuid(id)) return undefined;
+  const actorColumn = ACTOR_OF[next];
   const row = await db
     .updateTable('alerts')
     .set((eb) => ({
@@ -236,6 +251,7 @@ export async function transitionAlertStatus(
       version_id: eb('version_id', '+', 1),
       updated_at: at,
       [column]: at,
+      ...(actorColumn === undefined ? {} : { [actorColumn]: actor ?? null }),
     }))
     .where('id', '=', id)
     .where('version_id', '=', expectedVersion)

@@ -45,6 +45,10 @@ export interface AlertTable {
   delivered_at: Date | null;
   acknowledged_at: Date | null;
   dismissed_at: Date | null;
+  /** Who acknowledged it (`mqtt`, `api`, `api:ingress`); null while not acknowledged. */
+  acknowledged_by: Generated<string | null>;
+  /** Who dismissed it; null while not dismissed. */
+  dismissed_by: Generated<string | null>;
 }
 
 export type AlertRuleRow = Selectable<AlertRuleTable>;

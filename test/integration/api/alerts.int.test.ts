@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getAlert } from '../../../src/storage/alert.repository.js';
 import type { SecurityEvent } from '../../../src/storage/event.repository.js';
 import { ENGINES, engineUnavailable } from '../../support/stores.js';
 import { type ApiHarness, call, createHarness, type ErrorJson, seedEvent } from './harness.js';
@@ -9,6 +10,8 @@ interface AlertJson {
   camera_id: string;
   status: string;
   severity: string;
+  acknowledged_by: string | null;
+  dismissed_by: string | null;
 }
 
 const T0 = Date.parse('2026-03-02T12:00:00Z');
@@ -185,12 +188,20 @@ for (const engine of ENGINES) {
         'acknowledged',
         'front_door',
       ]);
+      // Who did it: in the row and in the JSON, as the audit log names the API.
+      expect([ack.json.acknowledged_by, ack.json.dismissed_by]).toStrictEqual(['api', null]);
+      expect((await getAlert(h.db, first.id))?.acknowledgedBy).toBe('api');
       for (const action of ['acknowledge', 'dismiss']) {
         const again = await call<ErrorJson>(h.app, { method: 'POST', url: `/api/alerts/${first.id}/${action}` });
         expect([again.res.statusCode, again.json.error.code]).toStrictEqual([409, 'INVALID_TRANSITION']);
       }
       const dismissed = await call<AlertJson>(h.app, { method: 'POST', url: `/api/alerts/${second.id}/dismiss` });
-      expect(dismissed.json.status).toBe('dismissed');
+      expect([dismissed.json.status, dismissed.json.acknowledged_by, dismissed.json.dismissed_by]).toStrictEqual([
+        'dismissed',
+        null,
+        'api',
+      ]);
+      expect((await getAlert(h.db, second.id))?.dismissedBy).toBe('api');
       for (const id of ['00000000-0000-4000-8000-00000000abcd', 'nope']) {
         const missing = await call<ErrorJson>(h.app, { method: 'POST', url: `/api/alerts/${id}/acknowledge` });
         expect([missing.res.statusCode, missing.json.error.code]).toStrictEqual([404, 'NOT_FOUND']);
@@ -207,7 +218,10 @@ for (const engine of ENGINES) {
         url: '/api/alerts/acknowledge',
         payload: { all: true },
       });
-      expect([all.json.count, all.json.alerts.map((a) => a.status)]).toStrictEqual([1, ['acknowledged']]);
+      expect([all.json.count, all.json.alerts.map((a) => [a.status, a.acknowledged_by])]).toStrictEqual([
+        1,
+        [['acknowledged', 'api']],
+      ]);
       const active = await call<{ alerts: AlertJson[] }>(h.app, { url: '/api/alerts?status=active' });
       expect(active.json.alerts).toStrictEqual([]);
       const every = await call<{ alerts: AlertJson[] }>(h.app, { url: '/api/alerts' });

@@ -76,9 +76,15 @@ for (const backends of BACKENDS) {
         data: [a1],
         transaction: 'ack-1',
       });
-      await ha.next(`${base()}/alerts/high`, streamed('acknowledged', a1), from);
+      const change = await ha.next(`${base()}/alerts/high`, streamed('acknowledged', a1), from);
+      expect(JSON.parse(change.payload)).toMatchObject({ acknowledged_by: 'mqtt', dismissed_by: null });
       await ha.next(`${base()}/hub/active_alerts`, activeCount(2), from);
-      expect((await getAlert(hsi.store.db, a1))?.status).toBe('acknowledged');
+      const stored = await getAlert(hsi.store.db, a1);
+      expect([stored?.status, stored?.acknowledgedBy, stored?.dismissedBy]).toStrictEqual([
+        'acknowledged',
+        'mqtt',
+        null,
+      ]);
       expect(await auditRowsAfter(hsi.store.db, audited)).toStrictEqual([mqttActor('alert.acknowledge', 'alert', a1)]);
     });
 
@@ -90,9 +96,11 @@ for (const backends of BACKENDS) {
         data: [a2],
         transaction: 2,
       });
-      await ha.next(`${base()}/alerts/high`, streamed('dismissed', a2), from);
+      const change = await ha.next(`${base()}/alerts/high`, streamed('dismissed', a2), from);
+      expect(JSON.parse(change.payload)).toMatchObject({ acknowledged_by: null, dismissed_by: 'mqtt' });
       await ha.next(`${base()}/hub/active_alerts`, activeCount(1), from);
-      expect((await getAlert(hsi.store.db, a2))?.status).toBe('dismissed');
+      const stored = await getAlert(hsi.store.db, a2);
+      expect([stored?.status, stored?.acknowledgedBy, stored?.dismissedBy]).toStrictEqual(['dismissed', null, 'mqtt']);
     });
 
     it('acknowledges every active alert with {"all": true} (the hub button)', async () => {

@@ -115,6 +115,9 @@ describe('loadConfig with the add-on options file', () => {
       passive_max_port: 30004,
       idle_timeout_s: 300,
       max_connections: 32,
+      max_connections_per_address: 8,
+      login_timeout_s: 10,
+      command_timeout_s: 10,
       users,
     });
   });

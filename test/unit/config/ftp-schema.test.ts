@@ -29,6 +29,9 @@ describe('ftp config section', () => {
       passive_max_port: 30009,
       idle_timeout_s: 300,
       max_connections: 32,
+      max_connections_per_address: 8,
+      login_timeout_s: 10,
+      command_timeout_s: 10,
       users: [],
     });
     expect(issues(defaults())).toStrictEqual([]);

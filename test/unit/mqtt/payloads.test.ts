@@ -108,7 +108,8 @@ describe('stream payloads', () => {
   });
 
   it('alert change: the type of change and the alert fields', () => {
-    expect(alertStreamPayload('acknowledged', alert('a1', '2026-11-24T21:15:11.000Z', 'acknowledged'))).toStrictEqual({
+    const acknowledged = { ...alert('a1', '2026-11-24T21:15:11.000Z', 'acknowledged'), acknowledgedBy: 'mqtt' };
+    expect(alertStreamPayload('acknowledged', acknowledged)).toStrictEqual({
       type: 'acknowledged',
       id: 'a1',
       event_id: 12,
@@ -119,6 +120,12 @@ describe('stream payloads', () => {
       message: 'alert a1',
       dedup_key: 'front_door:night-door',
       created_at: '2026-11-24T21:15:11.000Z',
+      acknowledged_by: 'mqtt',
+      dismissed_by: null,
+    });
+    expect(alertStreamPayload('new', alert('a2', '2026-11-24T21:15:11.000Z'))).toMatchObject({
+      acknowledged_by: null,
+      dismissed_by: null,
     });
   });
 });
