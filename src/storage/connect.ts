@@ -81,7 +81,7 @@ async function openPglite({ dataDir, embeddedCacheMb, log }: StoreOptions): Prom
   const dir = path.join(dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
   // PGlite is single-process: a second HSI on the same data_dir would corrupt it, so refuse clearly.
-  const lock = acquireDirLock(dataDir, 'hsi.pid');
+  const lock = acquireDirLock(dataDir, 'hsi.pid', log);
   let client: PGlite;
   try {
     await createPgliteDirIfMissing(dir, log);
