@@ -40,11 +40,7 @@ function runsHsi(pid: number): boolean | undefined {
     return undefined;
   }
   const [program, ...rest] = args.map((a) => path.basename(a));
-  return (
-    program !== undefined &&
-    program.startsWith('node') &&
-    rest.some((a) => /^(cli|hsi)\.[cm]?[jt]s$/.test(a) || a === 'hsi')
-  );
+  return program?.startsWith('node') === true && rest.some((a) => /^(cli|hsi)\.[cm]?[jt]s$/.test(a) || a === 'hsi');
 }
 
 interface Holder {
