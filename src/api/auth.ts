@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isLoopbackHost } from '../config/load.js';
 import type { HttpConfig } from '../config/schema.js';
 import { UI_PATHS } from './routes/ui.js';
 
@@ -63,25 +64,48 @@ export function keyMatches(presented: string | undefined, expected: Buffer): boo
   return timingSafeEqual(digest(presented), expected);
 }
 
+/** True for a peer on this machine (the container itself, in Docker and the add-on). */
+export function fromLoopback(request: FastifyRequest): boolean {
+  return isLoopbackHost((request.socket.remoteAddress ?? '').replace(/^::ffff:/, ''));
+}
+
+/**
+ * True when the API has no key but ingress is on and it listens beyond loopback (the add-on's defaults): then only
+ * the Supervisor's ingress proxy and this machine get in, unless `http.allow_unauthenticated_lan` opens it.
+ */
+export function ingressOnly(http: Pick<HttpConfig, 'api_key' | 'ingress' | 'host' | 'allow_unauthenticated_lan'>) {
+  return http.api_key === '' && http.ingress && !http.allow_unauthenticated_lan && !isLoopbackHost(http.host);
+}
+
+const UNAUTHORIZED = 'this HSI requires its API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"';
+const INGRESS_ONLY =
+  'this HSI is reached through Home Assistant only (ingress: open it from the sidebar); set the api_key option ' +
+  'to use the API from other machines';
+
 /**
  * With `http.api_key` set, every request but the liveness probe must present the key (or come through the ingress
- * proxy when `http.ingress` is on); others get 401. Without a key, everything is open.
+ * proxy when `http.ingress` is on); others get 401. Without a key but with ingress on a non-loopback address
+ * (`ingressOnly`), only the ingress proxy and this machine get in; others get 403. Otherwise everything is open
+ * (loopback only, or `http.allow_unauthenticated_lan`: `loadConfig` refuses anything else).
  */
-export function installAuth(app: FastifyInstance, http: Pick<HttpConfig, 'api_key' | 'ingress'>): void {
-  if (http.api_key === '') return;
-  const expected = digest(http.api_key);
+export function installAuth(
+  app: FastifyInstance,
+  http: Pick<HttpConfig, 'api_key' | 'ingress' | 'host' | 'allow_unauthenticated_lan'>,
+): void {
+  const onlyIngress = ingressOnly(http);
+  if (http.api_key === '' && !onlyIngress) return;
+  const expected = http.api_key === '' ? undefined : digest(http.api_key);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '';
     if (PUBLIC_PATHS.has(path) || fromIngress(request, http)) return;
+    if (expected === undefined) {
+      if (fromLoopback(request)) return;
+      return reply.status(403).send({ error: { code: 'INGRESS_ONLY', message: INGRESS_ONLY } });
+    }
     if (keyMatches(presentedKey(request), expected)) return;
     return reply
       .status(401)
       .header('www-authenticate', 'Bearer')
-      .send({
-        error: {
-          code: 'UNAUTHORIZED',
-          message: 'this HSI requires its API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
-        },
-      });
+      .send({ error: { code: 'UNAUTHORIZED', message: UNAUTHORIZED } });
   });
 }

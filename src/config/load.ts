@@ -1,11 +1,19 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { AppError } from '../lib/errors.js';
 import { addonOptionsToConfig, isAddonOptions } from './addon-options.js';
-import { readEnvLayer } from './env.js';
+import { readEnvLayer, unknownEnvWarnings } from './env.js';
 import { readJsonFile, readYamlFile } from './files.js';
 import { type Config, DEFAULT_MODEL_FILES } from './schema.js';
-import { type ConfigIssue, DEFAULTS_SOURCE, invalidConfigError, validateConfig } from './validate.js';
+import {
+  type ConfigIssue,
+  DEFAULTS_SOURCE,
+  invalidConfigError,
+  type Provenance,
+  sourceOf,
+  validateConfig,
+} from './validate.js';
 import {
   getAt,
   isPlainObject,
@@ -17,7 +25,7 @@ import {
   setAt,
 } from './walk.js';
 
-export { envVarName, envVarNames } from './env.js';
+export { envVarName, envVarNames, unknownEnvWarnings } from './env.js';
 export { redactConfig, redactSecrets } from './redact.js';
 export type { ConfigIssue } from './validate.js';
 
@@ -33,6 +41,11 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Else `HSI_OPTIONS_FILE`, else `/data/options.json`; read only when the file exists. */
   optionsFile?: string;
+  /**
+   * Receives each warning as it is found (an `HSI_*` variable HSI does not read); the CLI has no logger yet when it
+   * loads the configuration, so by default each goes to stderr as `hsi: warning: ...`.
+   */
+  warn?: (message: string) => void;
 }
 
 export interface LoadedConfig {
@@ -40,6 +53,8 @@ export interface LoadedConfig {
   config: Config;
   /** What contributed, lowest first: `defaults`, file paths, then each `HSI_*` variable applied. */
   sources: string[];
+  /** Problems that do not stop HSI: `HSI_*` variables it does not read (typos), with the closest known name. */
+  warnings: string[];
 }
 
 /**
@@ -65,6 +80,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     optionIssues.push(...mergeOptionsFile(merged, optionsFile, provenance, schema));
     sources.push(optionsFile);
   }
+  const warnings = unknownEnvWarnings(env, schema);
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`hsi: warning: ${message}\n`));
+  for (const message of warnings) warn(message);
   const envLayer = readEnvLayer(env, schema);
   for (const { key, env: name } of envLayer.applied) {
     const keyPath = key.split('.');
@@ -74,8 +92,56 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   }
 
   const issues = [...optionIssues, ...envLayer.errors, ...validateConfig(merged, provenance, schema)];
+  if (issues.length === 0) issues.push(...exposureIssues(merged as unknown as Config, provenance));
   if (issues.length > 0) throw invalidConfigError(issues);
-  return { config: resolvePaths(merged as unknown as Config, cwd, schema), sources };
+  return { config: resolvePaths(merged as unknown as Config, cwd, schema), sources, warnings };
+}
+
+/** True for an address only this machine can reach: `localhost`, 127.0.0.0/8, `::1` (brackets allowed). */
+export function isLoopbackHost(host: string): boolean {
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost' || name === '::1') return true;
+  const v4 = name.replace(/^::ffff:/, '');
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+/**
+ * A listener reachable from other machines must ask for credentials: the HTTP API (which can disarm the house)
+ * needs `http.api_key`, or `http.ingress` (then only the Supervisor's proxy gets in without it), or the explicit,
+ * dangerous `http.allow_unauthenticated_lan`; the embedded MQTT broker (started when `mqtt.url` is empty) needs
+ * `mqtt.embedded.username`/`password`. Each issue says how to fix it.
+ */
+export function exposureIssues(config: Config, provenance: Provenance): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { http, mqtt } = config;
+  const httpOpen = http.enabled && http.api_key === '' && !http.ingress && !http.allow_unauthenticated_lan;
+  if (httpOpen && !isLoopbackHost(http.host)) {
+    issues.push({
+      key: 'http.host',
+      source: sourceOf('http.host', provenance),
+      message:
+        `the HTTP API listens on ${http.host} (http.host), reachable from other machines, without an API key: anyone ` +
+        'there could disarm the house. Set http.api_key (HSI_HTTP_API_KEY), or bind http.host to 127.0.0.1, or ' +
+        'set http.allow_unauthenticated_lan: true to accept the risk (dangerous)',
+    });
+  }
+  const embedded = mqtt.embedded;
+  const brokerOpen = mqtt.url === '' && (embedded.username === '' || embedded.password === '');
+  if (brokerOpen && !isLoopbackHost(embedded.host)) {
+    issues.push({
+      key: 'mqtt.embedded.host',
+      source: sourceOf('mqtt.embedded.host', provenance),
+      message:
+        `the embedded MQTT broker listens on ${embedded.host} (mqtt.embedded.host), reachable from other machines, ` +
+        'without credentials: anyone there could command HSI. Set mqtt.embedded.username and mqtt.embedded.password ' +
+        '(HSI_MQTT_EMBEDDED_USERNAME, HSI_MQTT_EMBEDDED_PASSWORD), or bind mqtt.embedded.host to 127.0.0.1, or set ' +
+        'mqtt.url to your own broker',
+    });
+  }
+  return issues;
 }
 
 function findConfigFile(configFile: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string | undefined {

@@ -8,6 +8,8 @@ export interface HttpConfig {
   port: number;
   api_key: string;
   ingress: boolean;
+  allowed_hosts: string[];
+  allow_unauthenticated_lan: boolean;
 }
 
 export interface RetentionConfig {
@@ -22,13 +24,15 @@ export const httpSchema: JSONSchemaType<HttpConfig> = {
   title: 'HTTP API',
   description: 'REST API, OpenAPI document (`/api/openapi.json`), Prometheus `/metrics` and the `/ws/events` stream.',
   additionalProperties: false,
-  required: ['enabled', 'host', 'port', 'api_key', 'ingress'],
+  required: ['enabled', 'host', 'port', 'api_key', 'ingress', 'allowed_hosts', 'allow_unauthenticated_lan'],
   properties: {
     enabled: { type: 'boolean', title: 'Enabled', description: 'Serve the HTTP API.', default: true },
     host: {
       type: 'string',
       title: 'Listen address',
-      description: '`0.0.0.0` to reach it from other machines (then set an API key).',
+      description:
+        '`0.0.0.0` to reach it from other machines: then set `api_key` (HSI refuses to start without one, unless ' +
+        '`ingress` or `allow_unauthenticated_lan` is on).',
       default: '127.0.0.1',
     },
     port: {
@@ -49,7 +53,27 @@ export const httpSchema: JSONSchemaType<HttpConfig> = {
     ingress: {
       type: 'boolean',
       title: 'Home Assistant ingress',
-      description: "Accept requests proxied by the Supervisor's ingress (from 172.30.32.2) without the API key.",
+      description:
+        "Accept requests proxied by the Supervisor's ingress (from 172.30.32.2) without the API key. Without a key, " +
+        'only the ingress proxy (and this machine) may then use the API.',
+      default: false,
+    },
+    allowed_hosts: {
+      type: 'array',
+      title: 'Allowed host names',
+      description:
+        'Names the API may be reached by (the `Host` header; a request by another name is refused, against DNS ' +
+        'rebinding), and the sites (`Origin`) allowed to change anything or open the WebSocket. Always allowed: ' +
+        "localhost, this machine's host name, `http.host` and any IP address. e.g. `[hsi.lan, homeassistant.local]`.",
+      items: { type: 'string', pattern: '^[A-Za-z0-9.-]+$', 'x-hint': 'a host name without port or scheme' },
+      default: [],
+    },
+    allow_unauthenticated_lan: {
+      type: 'boolean',
+      title: 'Allow an open API on the network (dangerous)',
+      description:
+        'Start even though `host` is reachable from other machines and `api_key` is empty: anyone on the network ' +
+        'can then disarm the house. Only for a network you trust completely.',
       default: false,
     },
   },

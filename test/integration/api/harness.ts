@@ -44,7 +44,16 @@ export interface ApiHarness {
 /** `data_dir` defaults to `<mediaRoot>-data` (thumbnails under it; missing unless a test writes there). */
 export function apiConfig(mediaRoot: string, http: Partial<HttpConfig> = {}, dataDir = `${mediaRoot}-data`): ApiConfig {
   return {
-    http: { enabled: true, host: '127.0.0.1', port: 0, api_key: '', ingress: false, ...http },
+    http: {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 0,
+      api_key: '',
+      ingress: false,
+      allowed_hosts: [],
+      allow_unauthenticated_lan: false,
+      ...http,
+    },
     media_root: mediaRoot,
     data_dir: dataDir,
     site: { timezone: 'UTC' },

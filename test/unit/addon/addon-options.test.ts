@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ingressOnly } from '../../../src/api/auth.js';
 import { addonOptionsToConfig, isAddonOptions } from '../../../src/config/addon-options.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { AppError } from '../../../src/lib/errors.js';
@@ -95,7 +96,17 @@ describe('loadConfig with the add-on options file', () => {
     expect(sources).toStrictEqual(['defaults', optionsFile, 'HSI_DATA_DIR']);
     expect(config.media_root).toBe('/media/hsi');
     expect(config.data_dir).toBe('/data');
-    expect(config.http).toStrictEqual({ enabled: true, host: '0.0.0.0', port: 8099, api_key: '', ingress: true });
+    expect(config.http).toStrictEqual({
+      enabled: true,
+      host: '0.0.0.0',
+      port: 8099,
+      api_key: '',
+      ingress: true,
+      allowed_hosts: [],
+      allow_unauthenticated_lan: false,
+    });
+    // Without a key the API then lets in only the Supervisor's ingress proxy (and the container itself).
+    expect(ingressOnly(config.http)).toBe(true);
     expect(config.analysis.provider).toBe('rules');
     expect(config.mqtt.url).toBe('');
   });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { DEFAULT_MODEL_FILES } from '../../../src/config/schema.js';
+import { AppError } from '../../../src/lib/errors.js';
 import { DEFAULT_MODEL_URL, KNOWN_MODEL_SHA256 } from '../../../src/ops/doctor.js';
 import { missingAsset, modelPath } from '../../support/env.js';
 
@@ -146,17 +147,52 @@ describe('Dockerfile', () => {
 });
 
 describe('docker/hsi.yaml (the image defaults, /app/config.yaml)', () => {
-  it('is a valid configuration with the volumes and listen addresses of the image', () => {
-    const { config } = loadConfig({
+  const load = (env: NodeJS.ProcessEnv) =>
+    loadConfig({
       configFile: path.join(root, 'docker', 'hsi.yaml'),
-      env: { HSI_ASSETS_DIR: '/app/assets' },
+      env: { HSI_ASSETS_DIR: '/app/assets', ...env },
       cwd: '/app',
       optionsFile: path.join(root, 'no-options.json'),
     });
+  const CREDENTIALS = {
+    HSI_HTTP_API_KEY: 'k3y-of-the-house',
+    HSI_MQTT_EMBEDDED_USERNAME: 'homeassistant',
+    HSI_MQTT_EMBEDDED_PASSWORD: 'br0ker-secret',
+  };
+
+  it('refuses to start with the API and the broker open on all interfaces, saying how to fix each', () => {
+    let error: unknown;
+    try {
+      load({});
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(AppError);
+    const { code, message } = error as AppError;
+    expect(code).toBe('CONFIG_INVALID');
+    const file = path.join(root, 'docker', 'hsi.yaml');
+    expect(message).toContain(`http.host (from ${file}): the HTTP API listens on 0.0.0.0`);
+    expect(message).toContain('Set http.api_key (HSI_HTTP_API_KEY), or bind http.host to 127.0.0.1');
+    expect(message).toContain(`mqtt.embedded.host (from ${file}): the embedded MQTT broker listens on 0.0.0.0`);
+    expect(message).toContain('(HSI_MQTT_EMBEDDED_USERNAME, HSI_MQTT_EMBEDDED_PASSWORD)');
+    // One missing half of the broker credentials is still open.
+    const { HSI_MQTT_EMBEDDED_PASSWORD: _, ...noPassword } = CREDENTIALS;
+    expect(() => load(noPassword)).toThrow(/mqtt\.embedded\.host .*without credentials/);
+    expect(() => load(noPassword)).not.toThrow(/http\.host/);
+  });
+
+  it('is a valid configuration with the volumes and listen addresses of the image once credentials are set', () => {
+    const { config } = load(CREDENTIALS);
     expect([config.data_dir, config.media_root]).toStrictEqual(['/data', '/media']);
     expect(config.http.host).toBe('0.0.0.0');
-    expect(config.mqtt.embedded.host).toBe('0.0.0.0');
+    expect(config.http.api_key).toBe('k3y-of-the-house');
+    expect(config.mqtt.embedded).toMatchObject({ host: '0.0.0.0', username: 'homeassistant' });
     expect(config.detector.model).toBe('/app/assets/models/yolox_nano.onnx');
+  });
+
+  it('loads with an outside broker (no embedded one) and an API key, as docs/DOCKER.md runs it', () => {
+    const { config } = load({ HSI_HTTP_API_KEY: 'k3y', HSI_MQTT_URL: 'mqtt://192.168.1.10:1883' });
+    expect(config.mqtt.url).toBe('mqtt://192.168.1.10:1883');
   });
 });
 
