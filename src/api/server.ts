@@ -8,6 +8,7 @@ import { installAuth } from './auth.js';
 import { createContext } from './context.js';
 import type { ApiConfig, ApiDeps } from './deps.js';
 import { answerFrameworkError, installErrorHandlers, refuseNulCharacters } from './errors.js';
+import { installHostGuard } from './host-guard.js';
 import { createMetrics } from './metrics.js';
 import { alertRuleRoutes } from './routes/alert-rules.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -76,6 +77,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Fasti
   app.addHook('onClose', async () => metrics.close());
   installErrorHandlers(app, deps.log);
   refuseNulCharacters(app);
+  installHostGuard(app, config.http);
   installAuth(app, config.http);
   await app.register(swagger, openApiOptions(config));
   await app.register(websocket);
