@@ -66,6 +66,19 @@ function notTheWriter(holder: Holder): string | undefined {
   return runsHsi(holder.pid) === false ? 'it does not run HSI' : undefined;
 }
 
+/** The live HSI that holds the lock file `name` in `dir` (pid), else undefined: none, dead, or its pid reused. */
+export function lockHolder(dir: string, name: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, name), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const holder = parseLockFile(text);
+  if (!Number.isInteger(holder.pid) || holder.pid <= 0 || !processAlive(holder.pid)) return undefined;
+  return notTheWriter(holder) === undefined ? holder.pid : undefined;
+}
+
 /**
  * A pid file that keeps two processes off one embedded database. A lock left by a dead process (kill -9, power
  * loss) is taken over, and so is one whose pid now belongs to another program (after a reboot or in a container,

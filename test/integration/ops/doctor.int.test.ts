@@ -11,6 +11,7 @@ import type { Config } from '../../../src/config/schema.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { defaultDoctorDeps, runDoctor } from '../../../src/ops/doctor.js';
 import { openStore } from '../../../src/storage/connect.js';
+import { processStartToken } from '../../../src/storage/dir-lock.js';
 import { migrate, readMigrations } from '../../../src/storage/migrate.js';
 import { assetsDir, missingAsset, modelPath, services } from '../../support/env.js';
 import { FakeLlmServer, unusedLocalUrl } from '../../support/fake-llm.js';
@@ -136,10 +137,17 @@ describe('hsi doctor', () => {
   });
 
   it('reports an unreachable broker, and skips the embedded database while a running HSI holds it', async () => {
-    const holder: ChildProcess = spawn('sleep', ['30']);
+    // A process that looks like HSI to the pid lock: node with dist/cli.js on its command line, its start time in
+    // the pid file (a pid file naming an unrelated program, e.g. `sleep`, is a stale lock: test/integration/storage).
+    const holder: ChildProcess = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)', 'dist/cli.js']);
     try {
+      await new Promise((resolve) => holder.once('spawn', resolve));
       mkdirSync(path.join(dir, 'data'), { recursive: true });
-      writeFileSync(path.join(dir, 'data', 'hsi.pid'), String(holder.pid));
+      const token = processStartToken(holder.pid!);
+      writeFileSync(
+        path.join(dir, 'data', 'hsi.pid'),
+        token === undefined ? String(holder.pid) : `${holder.pid}\n${token}\n`,
+      );
       const broker = (await unusedLocalUrl()).replace('http://', 'mqtt://');
       const { code, lines } = await doctor(config({ HSI_DATABASE_URL: '', HSI_MQTT_URL: broker }));
       expect(code).toBe(1);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/lib/logger.js';
-import { acquireDirLock, processStartToken } from '../../../src/storage/dir-lock.js';
+import { acquireDirLock, lockHolder, processStartToken } from '../../../src/storage/dir-lock.js';
 
 /** A logger whose JSON lines are kept for the test to read. */
 function capturingLogger() {
@@ -44,6 +44,7 @@ describe.skipIf(!existsSync('/proc/self/stat'))('data_dir pid lock', () => {
   it('takes over a pid file (pid alone, as older HSI wrote it) whose pid is now an unrelated live process', async () => {
     const sleeper = await spawnKept('sleep', ['30']);
     writeFileSync(lockFile(), String(sleeper));
+    expect(lockHolder(dir, 'hsi.pid')).toBeUndefined(); // what `hsi doctor` asks
     const { log, lines } = capturingLogger();
     const lock = acquireDirLock(dir, 'hsi.pid', log);
     expect(readFileSync(lockFile(), 'utf8')).toBe(`${process.pid}\n${processStartToken(process.pid)}\n`);
@@ -71,6 +72,7 @@ describe.skipIf(!existsSync('/proc/self/stat'))('data_dir pid lock', () => {
   it('refuses while the HSI that wrote the pid file runs', async () => {
     const node = await spawnKept(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)', 'dist/cli.js']);
     writeFileSync(lockFile(), `${node}\n${processStartToken(node)}\n`);
+    expect(lockHolder(dir, 'hsi.pid')).toBe(node);
     expect(() => acquireDirLock(dir, 'hsi.pid')).toThrow(expect.objectContaining({ code: 'DB_LOCKED' }));
     // A pid alone (older HSI) names a live node running HSI: held too.
     writeFileSync(lockFile(), String(node));
