@@ -48,6 +48,71 @@ export function readEnvLayer(env: NodeJS.ProcessEnv, schema: SchemaNode = rootSc
   return layer;
 }
 
+/**
+ * `HSI_*` variables that HSI or its tooling reads but that set no configuration key: the files to read, the roles,
+ * the add-on's start-up (ha-addon/rootfs/run.sh, src/ops/addon-entry.ts) and the test suite's. `HSI_TEST_*` too.
+ */
+export const NON_CONFIG_ENV_VARS: readonly string[] = [
+  'HSI_CONFIG',
+  'HSI_OPTIONS_FILE',
+  'HSI_ROLES',
+  'HSI_APP_DIR',
+  'HSI_ADDON_CONFIG_DIR',
+  'HSI_SUPERVISOR_URL',
+  'HSI_FFMPEG',
+  'HSI_FUZZ_SEED',
+];
+const NON_CONFIG_PREFIX = 'HSI_TEST_';
+
+/**
+ * One warning per `HSI_*` variable in `env` that HSI does not read (a typo is otherwise silently ignored), naming the
+ * closest known variable when one is near: `HSI_MQT_URL is not an HSI variable and is ignored (did you mean
+ * HSI_MQTT_URL?)`. Sorted by name.
+ */
+export function unknownEnvWarnings(env: NodeJS.ProcessEnv, schema: SchemaNode = rootSchema()): string[] {
+  const known = [...envVarNames(schema).map((v) => v.env), ...NON_CONFIG_ENV_VARS];
+  const knownSet = new Set(known);
+  return Object.keys(env)
+    .filter((name) => name.startsWith(PREFIX) && !knownSet.has(name) && !name.startsWith(NON_CONFIG_PREFIX))
+    .sort()
+    .map((name) => {
+      const closest = closestName(name, known);
+      const hint = closest === undefined ? '' : ` (did you mean ${closest}?)`;
+      return `${name} is not an HSI variable and is ignored${hint}`;
+    });
+}
+
+/**
+ * The known name `name` cut short (`HSI_MQTT_USER`: `HSI_MQTT_USERNAME`) when only one starts with it, else the
+ * nearest by edit distance when near enough to be a typo of it.
+ */
+function closestName(name: string, known: readonly string[]): string | undefined {
+  const longer = known.filter((candidate) => candidate.startsWith(name));
+  if (longer.length === 1) return longer[0];
+  const suffix = name.slice(PREFIX.length);
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(suffix, candidate.slice(PREFIX.length));
+    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
+  }
+  const limit = Math.max(2, Math.floor(suffix.length / 3));
+  return best !== undefined && best.distance <= limit ? best.name : undefined;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
 type Coerced = { value: unknown } | { error: string };
 
 /** Turns an environment string into a value of the leaf's JSON type; ranges and enums are left to validation. */

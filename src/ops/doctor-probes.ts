@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import type { AnalysisConfig, Config, MqttConfig } from '../config/schema.js';
 import { ffmpegAvailable } from '../detection/clip-frames.js';
 import type { Logger } from '../lib/logger.js';
 import { openStore, storeOptionsFrom } from '../storage/connect.js';
+import { lockHolder } from '../storage/dir-lock.js';
 import { type Migration, readMigrations } from '../storage/migrate.js';
 import { createDetector } from '../wiring/detection-stage.js';
 
@@ -18,6 +19,8 @@ import { createDetector } from '../wiring/detection-stage.js';
 export interface DoctorDeps {
   /** The user HSI runs as, named in fixes about permissions. */
   uid: number | string;
+  /** The environment the configuration was loaded from (its `HSI_*` variables are checked for typos). */
+  env: NodeJS.ProcessEnv;
   fileExists(file: string): Promise<boolean>;
   /** Creates `dir` when missing, then writes and removes a file in it. */
   writeProbe(dir: string): Promise<void>;
@@ -45,6 +48,7 @@ const NET_TIMEOUT_MS = 3000;
 export function defaultDoctorDeps(log: Logger): DoctorDeps {
   return {
     uid: process.getuid?.() ?? 'unknown',
+    env: process.env,
     fileExists: (file) =>
       access(file).then(
         () => true,
@@ -188,17 +192,6 @@ function listenProbe(host: string, port: number): Promise<void> {
 }
 
 async function runningHsi(dataDir: string): Promise<number | undefined> {
-  let pid: number;
-  try {
-    pid = Number.parseInt(readFileSync(path.join(dataDir, 'hsi.pid'), 'utf8'), 10);
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
+  // The lock's own test: a pid file whose pid now belongs to another program is a stale lock, not a running HSI.
+  return lockHolder(dataDir, 'hsi.pid');
 }

@@ -1,8 +1,9 @@
 import path from 'node:path';
+import { unknownEnvWarnings } from '../config/env.js';
 import { type Config, DEFAULT_MODEL_FILES } from '../config/schema.js';
 import { errorMessage } from '../lib/errors.js';
 import type { DoctorDeps } from './doctor-probes.js';
-import { type CheckResult, type CheckStatus, fail, ok, skip } from './doctor-result.js';
+import { type CheckResult, type CheckStatus, fail, ok, skip, warn } from './doctor-result.js';
 import { databaseCheck, llmCheck, mqttCheck, redisCheck } from './doctor-services.js';
 
 export { type DoctorDeps, defaultDoctorDeps } from './doctor-probes.js';
@@ -33,7 +34,10 @@ const SECOND = 1000;
 
 /** Runs every check in order, prints the report on `out`, returns 0 when nothing failed, else 1. */
 export async function runDoctor(config: Config | Error, deps: DoctorDeps, out: NodeJS.WritableStream): Promise<number> {
-  const checks = config instanceof Error ? [configErrorCheck(config)] : doctorChecks(config, deps);
+  const checks = [
+    ...(config instanceof Error ? [configErrorCheck(config)] : doctorChecks(config, deps)),
+    ...environmentChecks(deps.env),
+  ];
   const width = Math.max(...checks.map((c) => c.name.length));
   const counts: Record<CheckStatus, number> = { ok: 0, warn: 0, fail: 0, skip: 0 };
   for (const check of checks) {
@@ -79,6 +83,15 @@ function configErrorCheck(error: Error): DoctorCheck {
     timeoutMs: SECOND,
     run: async () => fail(error.message, 'fix the keys listed above (docs/CONFIGURATION.md); no other check ran'),
   };
+}
+
+/** A WARN line for each `HSI_*` variable HSI does not read (a typo that would silently change nothing). */
+function environmentChecks(env: NodeJS.ProcessEnv): DoctorCheck[] {
+  return unknownEnvWarnings(env).map((message) => ({
+    name: 'environment',
+    timeoutMs: SECOND,
+    run: async () => warn(message, 'rename or remove it (docs/CONFIGURATION.md lists every variable)'),
+  }));
 }
 
 /** The checks for a loaded configuration, in the order they are printed. */

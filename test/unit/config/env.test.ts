@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { coerceEnvValue, envVarName, readEnvLayer } from '../../../src/config/env.js';
+import { coerceEnvValue, envVarName, readEnvLayer, unknownEnvWarnings } from '../../../src/config/env.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { AppError } from '../../../src/lib/errors.js';
 
@@ -143,6 +143,72 @@ describe('environment errors', () => {
   it('reports map entries out of range by their full key', () => {
     expect(errorsOf({ HSI_DETECTOR_CLASS_CONFIDENCE: '{"person": 1.2}' })).toStrictEqual([
       { key: 'detector.class_confidence.person', source: 'HSI_DETECTOR_CLASS_CONFIDENCE', message: 'must be <= 1' },
+    ]);
+  });
+});
+
+describe('unknown HSI_* variables', () => {
+  it('warns about each one, sorted, with the closest known name when one is near', () => {
+    expect(
+      unknownEnvWarnings({
+        HSI_MQT_URL: 'mqtt://broker',
+        HSI_DETECTOR_THREADZ: '4',
+        HSI_MQTT_USER: 'hsi',
+        HSI_LOGLEVEL: 'debug',
+        HSI_ZZZZZZ: '1',
+        PATH: '/bin',
+        hsi_mqtt_url: 'not ours: lower case',
+      }),
+    ).toStrictEqual([
+      'HSI_DETECTOR_THREADZ is not an HSI variable and is ignored (did you mean HSI_DETECTOR_THREADS?)',
+      'HSI_LOGLEVEL is not an HSI variable and is ignored (did you mean HSI_LOG_LEVEL?)',
+      'HSI_MQTT_USER is not an HSI variable and is ignored (did you mean HSI_MQTT_USERNAME?)',
+      'HSI_MQT_URL is not an HSI variable and is ignored (did you mean HSI_MQTT_URL?)',
+      'HSI_ZZZZZZ is not an HSI variable and is ignored',
+    ]);
+  });
+
+  it('knows the configuration keys and the variables HSI reads outside the configuration', () => {
+    expect(
+      unknownEnvWarnings({
+        HSI_MQTT_URL: 'mqtt://broker',
+        HSI_ASSETS_DIR: '/app/assets',
+        HSI_CONFIG: 'hsi.yaml',
+        HSI_OPTIONS_FILE: '/data/options.json',
+        HSI_ROLES: 'ingest',
+        HSI_APP_DIR: '/app',
+        HSI_ADDON_CONFIG_DIR: '/config',
+        HSI_SUPERVISOR_URL: 'http://supervisor',
+        HSI_TEST_DATABASE_URL: 'postgres://x',
+        HSI_TEST_PG_BIN: '/usr/lib/postgresql/16/bin',
+        HSI_FUZZ_SEED: '1',
+        HSI_FFMPEG: 'ffmpeg',
+      }),
+    ).toStrictEqual([]);
+  });
+
+  it('loadConfig reports them through warn and returns them, before validating', () => {
+    const seen: string[] = [];
+    const loaded = loadConfig({
+      env: { HSI_MQT_URL: 'mqtt://x' },
+      cwd: dir,
+      optionsFile: path.join(dir, 'options.json'),
+      warn: (m) => seen.push(m),
+    });
+    const expected = ['HSI_MQT_URL is not an HSI variable and is ignored (did you mean HSI_MQTT_URL?)'];
+    expect(loaded.warnings).toStrictEqual(expected);
+    expect(seen).toStrictEqual(expected);
+    seen.length = 0;
+    expect(() =>
+      loadConfig({
+        env: { HSI_DETECTOR_CONFIDENCE: '2', HSI_DETECTOR_CONFIDENSE: '0.5' },
+        cwd: dir,
+        optionsFile: path.join(dir, 'options.json'),
+        warn: (m) => seen.push(m),
+      }),
+    ).toThrow(AppError);
+    expect(seen).toStrictEqual([
+      'HSI_DETECTOR_CONFIDENSE is not an HSI variable and is ignored (did you mean HSI_DETECTOR_CONFIDENCE?)',
     ]);
   });
 });

@@ -64,12 +64,14 @@ describe('loadConfig', () => {
       'options.json',
       JSON.stringify({ detector: { confidence: 0.7, threads: 3 }, log: { level: 'warn' } }),
     );
-    const { config, sources } = loadConfig({
+    const { config, sources, warnings } = loadConfig({
       configFile: yamlFile,
       optionsFile,
       cwd: dir,
       env: { HSI_DETECTOR_CONFIDENCE: '0.8', HSI_UNRELATED: 'x' },
+      warn: () => undefined,
     });
+    expect(warnings).toStrictEqual(['HSI_UNRELATED is not an HSI variable and is ignored']);
     expect(config.detector.confidence).toBe(0.8);
     expect(config.detector.threads).toBe(3);
     expect(config.detector.nms_iou).toBe(0.3);

@@ -19,6 +19,7 @@ function baseConfig(): Config {
 function fakeDeps(overrides: Partial<DoctorDeps> = {}): DoctorDeps {
   return {
     uid: 10001,
+    env: { PATH: '/bin', HSI_CONFIG: '/config/hsi.yaml', HSI_MQTT_URL: 'mqtt://broker:1883' },
     fileExists: async () => true,
     writeProbe: async () => undefined,
     listDirectories: async () => ['Back Yard', 'Front Door'],
@@ -190,6 +191,27 @@ describe('runDoctor', () => {
       '',
       '1 check failed (0 ok, 0 skipped)',
     ]);
+  });
+
+  it('warns about HSI_* variables HSI does not read, naming the closest one, without failing', async () => {
+    const env = { HSI_MQT_URL: 'mqtt://broker:1883', HSI_DETECTOR_THREADZ: '4', HSI_TEST_DATABASE_URL: 'x' };
+    const { code, lines } = await doctor(baseConfig(), fakeDeps({ env }));
+    expect(lines.slice(-6)).toStrictEqual([
+      'WARN  environment    HSI_DETECTOR_THREADZ is not an HSI variable and is ignored (did you mean HSI_DETECTOR_THREADS?)',
+      '                     fix: rename or remove it (docs/CONFIGURATION.md lists every variable)',
+      'WARN  environment    HSI_MQT_URL is not an HSI variable and is ignored (did you mean HSI_MQTT_URL?)',
+      '                     fix: rename or remove it (docs/CONFIGURATION.md lists every variable)',
+      '',
+      'no failures (8 ok, 2 warnings, 2 skipped)',
+    ]);
+    expect(code).toBe(0);
+    // With an invalid configuration too: the typo may be why it is invalid.
+    const error = new AppError('CONFIG_INVALID', 'Invalid configuration (1 error): http.host ...');
+    const invalid = await doctor(error, fakeDeps({ env: { HSI_HTTP_API_KY: 'secret' } }));
+    expect(invalid.lines).toContain(
+      'WARN  environment    HSI_HTTP_API_KY is not an HSI variable and is ignored (did you mean HSI_HTTP_API_KEY?)',
+    );
+    expect(invalid.code).toBe(1);
   });
 
   it('fails a check that does not answer in time', async () => {
