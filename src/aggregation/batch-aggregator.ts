@@ -22,6 +22,8 @@ export interface AggregatedDetection {
   mediaFileId: number;
   /** The frame of a clip; null for a photo. */
   frameIndex: number | null;
+  /** When its picture was taken (epoch ms, sanity-checked: see domain/capture-time.ts); absent: when it arrived. */
+  capturedAt?: number;
 }
 
 const frameOf = (d: AggregatedDetection) => `${d.mediaFileId}/${d.frameIndex ?? 0}`;
@@ -131,6 +133,7 @@ export class BatchAggregator {
           objectType: d.objectType,
           confidence: d.confidence,
           frame: frameOf(d),
+          ...(d.capturedAt === undefined ? {} : { capturedAt: d.capturedAt }),
         })),
       );
       await this.step(cameraId, input);
@@ -158,6 +161,8 @@ export class BatchAggregator {
         reason: 'fast_path',
         startedAt: event.at,
         endedAt: event.at,
+        capturedFrom: event.capturedAt,
+        capturedTo: event.capturedAt,
         closedAt: event.at,
       });
       return;
@@ -172,6 +177,8 @@ export class BatchAggregator {
       reason: batch.reason,
       startedAt: batch.startedAt,
       endedAt: batch.endedAt,
+      capturedFrom: batch.capturedFrom,
+      capturedTo: batch.capturedTo,
       closedAt: batch.closedAt,
     });
   }

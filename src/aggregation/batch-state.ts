@@ -20,6 +20,10 @@ import { AppError } from '../lib/errors.js';
  *   batch: later detections of the burst join the same batch, and when it closes the `closeBatch` action (with
  *   `isFastPath: true`) carries every detection, so the event is re-analysed once and closed. Only one event is
  *   opened per batch; a batch without a qualifying detection opens its event when it closes.
+ * - Capture time: batches follow arrival (`at`), and a visit is also cut where the pictures' capture times say
+ *   so: a frame captured more than `idleSeconds` after the batch's last capture, or before its first, or more than
+ *   `windowSeconds` after its first, closes the batch first. Live, capture and arrival agree; a backlog (files
+ *   processed hours later, an import) arrives in a rush but is still cut into the visits that happened.
  * - Batch ids are derived from the inputs: `<camera>:<first detection id>` for a regular batch and
  *   `<camera>:fp:<detection id>` for a fast path, so a replay after a crash reproduces the same ids
  *   (events.batch_id is UNIQUE). A detection id already in the open batch is ignored (a retried job).
@@ -48,6 +52,8 @@ export interface BatchDetection {
   at: number;
   /** The frame it was seen in (media file, and frame index for a clip); absent: its own frame. */
   frame?: string;
+  /** When its picture was taken (epoch ms, already sanity-checked); absent: `at`. */
+  capturedAt?: number;
 }
 
 export interface OpenBatch {
@@ -83,6 +89,9 @@ export interface ClosedBatch {
   /** Earliest and latest detection `at` in the batch. */
   startedAt: number;
   endedAt: number;
+  /** Earliest and latest capture time (`capturedAt`, else `at`). */
+  capturedFrom: number;
+  capturedTo: number;
   closedAt: number;
 }
 
@@ -93,6 +102,8 @@ export interface OpenedEvent {
   detections: BatchDetection[];
   detectionIds: number[];
   at: number;
+  /** When the frame was taken. */
+  capturedAt: number;
 }
 
 export type BatchAction = { type: 'closeBatch'; batch: ClosedBatch } | { type: 'openEvent'; event: OpenedEvent };
@@ -185,6 +196,7 @@ function closed(
   isFastPath: boolean,
 ): ClosedBatch {
   const times = detections.map((d) => d.at);
+  const captured = detections.map(captureOf);
   return {
     batchId,
     cameraId,
@@ -194,6 +206,8 @@ function closed(
     detectionIds: detections.map((d) => d.detectionId),
     startedAt: Math.min(...times),
     endedAt: Math.max(...times),
+    capturedFrom: Math.min(...captured),
+    capturedTo: Math.max(...captured),
     closedAt,
   };
 }
@@ -209,6 +223,19 @@ function tickAll(state: BatchState, now: number, config: BatchConfig): BatchStep
     next = withCamera(next, cameraId, undefined);
   }
   return { state: next, actions };
+}
+
+const captureOf = (d: BatchDetection) => d.capturedAt ?? d.at;
+
+/** Whether a frame captured at `capturedAt` belongs to another visit than the open batch, by capture time. */
+function captureBreak(batch: OpenBatch, capturedAt: number, config: BatchConfig): CloseReason | undefined {
+  if (batch.detections.length === 0) return undefined;
+  const captured = batch.detections.map(captureOf);
+  const first = Math.min(...captured);
+  const last = Math.max(...captured);
+  if (capturedAt - last >= config.idleSeconds * 1000 || first - capturedAt >= config.idleSeconds * 1000) return 'idle';
+  if (capturedAt - first >= config.windowSeconds * 1000) return 'window';
+  return undefined;
 }
 
 function isFastPath(input: BatchDetection, config: BatchConfig): boolean {
@@ -227,6 +254,17 @@ function addDetection(
     const deadline = batchDeadline(open, config);
     if (at >= deadline.at) {
       actions.push(...closeAction(open, deadline.reason, at));
+      open = undefined;
+    }
+  }
+  const frameCaptured = input.detections[0]?.capturedAt ?? at;
+  if (
+    open !== undefined &&
+    !open.detections.some((d) => input.detections.some((x) => x.detectionId === d.detectionId))
+  ) {
+    const reason = captureBreak(open, frameCaptured, config);
+    if (reason !== undefined) {
+      actions.push(...closeAction(open, reason, at));
       open = undefined;
     }
   }
@@ -261,6 +299,7 @@ function addDetection(
       detections: fresh,
       detectionIds: fresh.map((d) => d.detectionId),
       at,
+      capturedAt: Math.min(...fresh.map(captureOf)),
     };
     actions.push({ type: 'openEvent', event });
     joined = { ...joined, fastPathTaken: true };

@@ -165,8 +165,8 @@ async function closeVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<v
       locked.id,
       {
         ...kept,
-        startedAt: new Date(Math.min(locked.startedAt.getTime(), job.startedAt)),
-        endedAt: new Date(Math.max(locked.endedAt.getTime(), job.endedAt)),
+        startedAt: new Date(Math.min(locked.startedAt.getTime(), facts.startedAt.getTime())),
+        endedAt: new Date(Math.max(locked.endedAt.getTime(), facts.endedAt.getTime())),
         objectTypes: Object.keys(facts.prompt.objectCounts).sort(),
         closedAt,
       },
@@ -255,8 +255,8 @@ async function eventFields(
   return {
     batchId: job.batchId,
     cameraId: job.cameraId,
-    startedAt: new Date(job.startedAt),
-    endedAt: new Date(job.endedAt),
+    startedAt: facts.startedAt,
+    endedAt: facts.endedAt,
     riskScore: a.riskScore,
     riskLevel: a.riskLevel,
     summary: a.summary,

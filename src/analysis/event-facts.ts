@@ -28,6 +28,9 @@ export interface BatchDetectionRow {
 /** Everything the scorer, the prompt and the alert rules need about one closed batch, read in one place. */
 export interface BatchFacts {
   cameraName: string;
+  /** When the visit's first and last pictures were taken (its arrival when the camera's clock is not believed). */
+  startedAt: Date;
+  endedAt: Date;
   detections: BatchDetectionRow[];
   zonesHit: ZoneHit[];
   houseMode: HouseMode;
@@ -119,19 +122,24 @@ export async function gatherFacts(
     .filter((z) => hitIds.has(z.id))
     .sort((a, b) => b.priority - a.priority)
     .map((z) => toZoneHit(z, z.armed));
-  const since = new Date(job.startedAt - RECENT_WINDOW_MINUTES * 60_000);
+  // The visit is judged by when its pictures were taken (a backlog at the hour it happened), not when they arrived.
+  const from = job.capturedFrom ?? job.startedAt;
+  const to = Math.max(from, job.capturedTo ?? job.endedAt);
+  const since = new Date(from - RECENT_WINDOW_MINUTES * 60_000);
   // Only events before this visit: its own event (same batch) and later ones are not its history.
-  const recent = (await recentEventsOnCamera(db, job.cameraId, since, { before: new Date(job.startedAt) })).filter(
+  const recent = (await recentEventsOnCamera(db, job.cameraId, since, { before: new Date(from) })).filter(
     (e) => e.batchId !== job.batchId,
   );
-  const feedback = await cameraFeedback(db, job.cameraId, new Date(job.startedAt - FEEDBACK_WINDOW_DAYS * 86_400_000));
+  const feedback = await cameraFeedback(db, job.cameraId, new Date(from - FEEDBACK_WINDOW_DAYS * 86_400_000));
   const stats = batchStats(detections);
-  const at = new Date(job.startedAt);
+  const at = new Date(from);
   const local = localTime(at, timeZone);
   const night = isNightAt(at, local.hour, site.location);
-  const durationSeconds = Math.max(0, Math.round((job.endedAt - job.startedAt) / 1000));
+  const durationSeconds = Math.max(0, Math.round((to - from) / 1000));
   return {
     cameraName,
+    startedAt: at,
+    endedAt: new Date(to),
     detections,
     zonesHit,
     houseMode,

@@ -109,7 +109,9 @@ async function processFile(
     // Marking the row done first takes its row lock: a second run of the same file waits here, then finds it done.
     if (!(await markDoneIfPending(tx, row.id, values.length, now))) return undefined;
     const detections = await replaceDetections(tx, row.id, values);
-    if (deps.cameraSeen(row.camera_id, row.captured_at)) await touchCamera(tx, row.camera_id, row.captured_at);
+    // Last seen is when the upload arrived (now), never the camera's own clock: a camera set to 2099 would stay
+    // online for ever, one counting from 1970 offline.
+    if (deps.cameraSeen(row.camera_id, now)) await touchCamera(tx, row.camera_id, now);
     return detections;
   });
   if (inserted === undefined) return;

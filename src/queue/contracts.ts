@@ -38,9 +38,15 @@ export interface AnalysisJob {
   detectionIds: number[];
   isFastPath: boolean;
   reason: 'window' | 'idle' | 'max' | 'fast_path';
-  /** Epoch ms of the first and last detection. */
+  /** Epoch ms of the first and last detection's arrival. */
   startedAt: number;
   endedAt: number;
+  /**
+   * Epoch ms when the first and last pictures were taken (sanity-checked): what the event is judged by. Absent in
+   * jobs queued before capture times: the arrival times stand in.
+   */
+  capturedFrom?: number;
+  capturedTo?: number;
   /** Epoch ms when the batch closed: start of the analysis latency. */
   closedAt: number;
 }

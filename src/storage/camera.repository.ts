@@ -55,11 +55,17 @@ export async function ensureCamera(db: DbOrTx, input: CameraInput): Promise<{ ca
 }
 
 /** Records an upload from the camera: it is online and was last seen at `at` (never moves backwards). */
+/**
+ * Marks a camera seen at `at` (when an upload arrived). Last seen only moves forward, except that a value later than
+ * `at` by more than a few minutes (written from a camera clock set in the future by an older version) is replaced.
+ */
 export async function touchCamera(db: DbOrTx, id: string, at: Date): Promise<void> {
+  const future = new Date(at.getTime() + 5 * 60_000);
   await db
     .updateTable('cameras')
     .set({
-      last_seen_at: sql<Date>`greatest(coalesce(last_seen_at, ${at}), ${at})`,
+      last_seen_at: sql<Date>`CASE WHEN last_seen_at IS NULL OR last_seen_at < ${at} OR last_seen_at > ${future}
+        THEN ${at}::timestamptz ELSE last_seen_at END`,
       status: 'online',
     })
     .where('id', '=', id)

@@ -4,6 +4,7 @@ import type { AlertService } from '../alerts/alert.service.js';
 import { catchUpAlerts, createAnalysisHandler } from '../analysis/analysis.worker.js';
 import { type LlmClient, OpenAiLlmClient } from '../analysis/llm-client.js';
 import type { Config } from '../config/schema.js';
+import { saneCaptureTime } from '../domain/capture-time.js';
 import type { SiteLocation } from '../domain/daylight.js';
 import type { BusEvents } from '../domain/events.js';
 import type { Clock } from '../lib/clock.js';
@@ -117,7 +118,10 @@ export async function startEventStage(
   }
   const off = bus.on('detection.created', async ({ detections }, meta) => {
     if (meta.remote) return; // batched by the process that detected it
-    await aggregator.add(detections.map(batchable));
+    const arrived = clock.now();
+    await aggregator.add(
+      detections.map((d) => ({ ...batchable(d), capturedAt: saneCaptureTime(d.detectedAt.getTime(), arrived).at })),
+    );
   });
   stack.push('aggregator', async () => {
     off();
@@ -132,7 +136,12 @@ export async function startEventStage(
     // with Redis), they go back into the rebuilt batch with the orphans, so it gets the same id and the visit
     // still closes as one event. The aggregator skips those still in an open batch.
     const orphans = [...(await openEventDetections(db)), ...(await unlinkedDetections(db))].filter(settled);
-    await aggregator.recover(orphans.map((d) => ({ ...batchable(d), at: d.createdAt.getTime() })));
+    await aggregator.recover(
+      orphans.map((d) => {
+        const at = d.createdAt.getTime();
+        return { ...batchable(d), at, capturedAt: saneCaptureTime(d.detectedAt.getTime(), at).at };
+      }),
+    );
   };
   // At start every orphan is re-batched at once (a detection another process is batching right now may end up in
   // two batches; only one of them links it).

@@ -76,6 +76,8 @@ describe('batch window', () => {
           detectionIds: [1, 2, 3, 4, 5],
           startedAt: s(0),
           endedAt: s(80),
+          capturedFrom: s(0),
+          capturedTo: s(80),
           closedAt: s(90),
         },
       },
@@ -146,6 +148,7 @@ describe('fast path: a visit opens its event at once and keeps it', () => {
           detections: [{ detectionId: 7, objectType: 'person', confidence: 0.95, at: s(0) }],
           detectionIds: [7],
           at: s(0),
+          capturedAt: s(0),
         },
       },
     ]);
@@ -220,6 +223,65 @@ describe('fast path: a visit opens its event at once and keeps it', () => {
     const first = feed([det('cam', 1, s(0), 'person', 0.95)]);
     const again = feed([det('cam', 1, s(2), 'person', 0.95)], config, first.state);
     expect(again).toStrictEqual({ state: first.state, actions: [] });
+  });
+});
+
+describe('capture time cuts a backlog into the visits that happened', () => {
+  const shot = (id: number, arrived: number, captured: number, type = 'person', confidence = 0.95) =>
+    detectionAdded({
+      cameraId: 'cam',
+      detectionId: id,
+      objectType: type,
+      confidence,
+      at: arrived,
+      capturedAt: captured,
+    });
+  const hours = (h: number) => s(-h * 3600);
+
+  it('splits files arriving within a second when they were taken hours apart', () => {
+    // Three visits of last night processed after a restart: arrivals 200 ms apart.
+    const run = feed([
+      shot(1, s(0), hours(10)),
+      shot(2, s(0.2), hours(10) + 5000),
+      shot(3, s(0.4), hours(8)),
+      shot(4, s(0.6), hours(6)),
+      shot(5, s(0.8), hours(6) + 3000),
+      tick(s(31)),
+    ]);
+    expect(
+      run.actions.flatMap((a) =>
+        a.type === 'closeBatch' ? [[a.batch.batchId, a.batch.detectionIds, a.batch.reason]] : [],
+      ),
+    ).toStrictEqual([
+      ['cam:1', [1, 2], 'idle'],
+      ['cam:3', [3], 'idle'],
+      ['cam:4', [4, 5], 'idle'],
+    ]);
+    // Each visit opened its own event, at its own capture time.
+    expect(
+      run.actions.flatMap((a) => (a.type === 'openEvent' ? [[a.event.batchId, a.event.capturedAt]] : [])),
+    ).toStrictEqual([
+      ['cam:1', hours(10)],
+      ['cam:3', hours(8)],
+      ['cam:4', hours(6)],
+    ]);
+    const last = run.actions.at(-1);
+    expect(last?.type === 'closeBatch' && [last.batch.capturedFrom, last.batch.capturedTo]).toStrictEqual([
+      hours(6),
+      hours(6) + 3000,
+    ]);
+  });
+
+  it('cuts a visit longer than the window by capture time, and one going back in time', () => {
+    const every20s = [0, 20, 40, 60, 80, 100].map((sec, i) => shot(i + 1, s(i), hours(2) + sec * 1000));
+    const run = feed([...every20s, shot(7, s(7), hours(3)), tick(s(40))]);
+    expect(
+      run.actions.flatMap((a) => (a.type === 'closeBatch' ? [[a.batch.detectionIds, a.batch.reason]] : [])),
+    ).toStrictEqual([
+      [[1, 2, 3, 4, 5], 'window'],
+      [[6], 'idle'],
+      [[7], 'idle'],
+    ]);
   });
 });
 
