@@ -94,7 +94,35 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const issues = [...optionIssues, ...envLayer.errors, ...validateConfig(merged, provenance, schema)];
   if (issues.length === 0) issues.push(...exposureIssues(merged as unknown as Config, provenance));
   if (issues.length > 0) throw invalidConfigError(issues);
-  return { config: resolvePaths(merged as unknown as Config, cwd, schema), sources, warnings };
+  const config = resolvePaths(merged as unknown as Config, cwd, schema);
+  const overlaps = folderIssues(config, provenance);
+  if (overlaps.length > 0) throw invalidConfigError(overlaps);
+  return { config, sources, warnings };
+}
+
+const inside = (parent: string, child: string) => {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};
+
+/**
+ * HSI writes under `data_dir` (thumbnails, the embedded database) and ingests every file under `media_root`: one
+ * inside the other would ingest its own thumbnails in a growing loop, or treat uploads as its data.
+ */
+export function folderIssues(config: Config, provenance: Provenance): ConfigIssue[] {
+  const media = path.resolve(config.media_root);
+  const data = path.resolve(config.data_dir);
+  if (!inside(media, data) && !inside(data, media)) return [];
+  const where = inside(media, data) ? 'inside media_root' : 'contains media_root';
+  return [
+    {
+      key: 'data_dir',
+      source: sourceOf('data_dir', provenance),
+      message:
+        `data_dir ${data} is ${where} ${media}: HSI would ingest the thumbnails it writes as new uploads, in a ` +
+        'growing loop. Give them separate folders, e.g. data_dir ./data and media_root ./media',
+    },
+  ];
 }
 
 /** True for an address only this machine can reach: `localhost`, 127.0.0.0/8, `::1` (brackets allowed). */

@@ -211,6 +211,17 @@ describe('loadConfig errors', () => {
     }
   });
 
+  it('refuses a data_dir inside media_root (HSI would ingest its own thumbnails), and the other way round', () => {
+    const inMedia = loadError({ ...isolated, env: { HSI_MEDIA_ROOT: 'media', HSI_DATA_DIR: 'media/.hsi' } });
+    expect(inMedia.details).toMatchObject({ errors: [{ key: 'data_dir', source: 'HSI_DATA_DIR' }] });
+    expect(inMedia.message).toContain(`data_dir ${path.join(dir, 'media', '.hsi')} is inside media_root`);
+    const around = loadError({ ...isolated, env: { HSI_MEDIA_ROOT: 'data/media', HSI_DATA_DIR: 'data' } });
+    expect(around.message).toContain('contains media_root');
+    expect(() =>
+      loadConfig({ ...isolated, env: { HSI_MEDIA_ROOT: 'media', HSI_DATA_DIR: 'media-data' } }),
+    ).not.toThrow();
+  });
+
   it('refuses a latitude out of range', () => {
     const error = loadError({ ...isolated, env: { HSI_SITE_LATITUDE: '91' } });
     expect(error.details).toMatchObject({ errors: [{ key: 'site.latitude', message: 'must be <= 90' }] });
