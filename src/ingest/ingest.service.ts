@@ -29,6 +29,8 @@ export interface IngestDeps {
 export type IngestOutcome =
   | { kind: 'queued'; mediaFileId: number; cameraId: string }
   | { kind: 'duplicate'; duplicateOf: number; cameraId: string }
+  /** The file is already stored under this very path (seen again: listed twice, touched, reconciled at start). */
+  | { kind: 'known'; mediaFileId: number; cameraId: string }
   | { kind: 'rejected'; code: string; reason: string }
   | { kind: 'skipped'; code: string; reason: string };
 
@@ -82,10 +84,7 @@ export class IngestService {
       error: null,
       processed_at: null,
     });
-    if (inserted === undefined) {
-      await touchCamera(db, cameraId, info.mtime);
-      return this.duplicate(relPath, cameraId, info.sha256, info.size);
-    }
+    if (inserted === undefined) return this.sameContent(relPath, cameraId, info.sha256, info.size, info.mtime);
     // The camera's last_seen_at moves when the detection worker commits the file.
     await this.deps.queue.add(
       { mediaFileId: inserted.id, cameraId, path: relPath, queuedAt: stableAt },
@@ -112,13 +111,29 @@ export class IngestService {
     return row.id;
   }
 
-  private async duplicate(relPath: string, cameraId: string, sha256: string, size: number): Promise<IngestOutcome> {
+  /**
+   * The content is stored already. Under another path it is a duplicate upload (an alias to the stored file); under
+   * this path it is the same file seen again (a second listing, a touch that changed its mtime, reconciliation at
+   * start), which is neither a duplicate nor a new upload: nothing is recorded.
+   */
+  private async sameContent(
+    relPath: string,
+    cameraId: string,
+    sha256: string,
+    size: number,
+    mtime: Date,
+  ): Promise<IngestOutcome> {
     const { db, log } = this.deps;
     const original = await db
       .selectFrom('media_files')
-      .select('id')
+      .select(['id', 'path'])
       .where('sha256', '=', sha256)
       .executeTakeFirstOrThrow();
+    if (original.path === relPath) {
+      log.debug({ camera_id: cameraId, media_file_id: original.id, path: relPath }, 'file already stored');
+      return { kind: 'known', mediaFileId: original.id, cameraId };
+    }
+    await touchCamera(db, cameraId, mtime);
     await addAlias(db, relPath, original.id, size);
     log.info(
       { camera_id: cameraId, path: relPath, duplicate_of: original.id },
