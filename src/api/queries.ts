@@ -41,6 +41,9 @@ export interface DetectionImageSource {
   /** Relative to the media root. */
   mediaPath: string;
   mediaType: MediaType;
+  /** What the file held when it was processed: it is served only while it still does. */
+  mediaSha256: string;
+  mediaSize: number;
 }
 
 export async function detectionImageSource(db: DbOrTx, id: number): Promise<DetectionImageSource | undefined> {
@@ -48,12 +51,23 @@ export async function detectionImageSource(db: DbOrTx, id: number): Promise<Dete
     .selectFrom('detections as d')
     .innerJoin('media_files as m', 'm.id', 'd.media_file_id')
     .selectAll('d')
-    .select(['m.path as media_path', 'm.media_type as media_media_type'])
+    .select([
+      'm.path as media_path',
+      'm.media_type as media_media_type',
+      'm.sha256 as media_sha256',
+      'm.size as media_size',
+    ])
     .where('d.id', '=', id)
     .executeTakeFirst();
   if (row === undefined) return undefined;
-  const { media_path, media_media_type, ...detection } = row;
-  return { detection, mediaPath: media_path, mediaType: media_media_type };
+  const { media_path, media_media_type, media_sha256, media_size, ...detection } = row;
+  return {
+    detection,
+    mediaPath: media_path,
+    mediaType: media_media_type,
+    mediaSha256: media_sha256,
+    mediaSize: Number(media_size),
+  };
 }
 
 /** The stored thumbnail path of a detection: null while none is written, undefined when there is no detection. */

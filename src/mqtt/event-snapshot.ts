@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaType } from '../domain/events.js';
 import { permanentError } from '../lib/errors.js';
+import { readVerifiedMedia, withVerifiedMediaCopy } from '../lib/verified-media.js';
 import type { DbOrTx } from '../storage/database.js';
 import type { SnapshotDetection } from './snapshot.js';
 
@@ -108,15 +108,35 @@ export interface EventPictureDeps {
   extractFrames(file: string): Promise<Buffer[]>;
 }
 
-/** Reads the source picture of an event's best frame; undefined when the event has no detections. */
+/**
+ * Reads the source picture of an event's best frame; undefined when the event has no detections. The media file
+ * must still hold what was processed (its sha256) and is never read through a link: else an
+ * `UnverifiedMediaError` (permanent) is thrown.
+ */
 export async function loadEventPicture(deps: EventPictureDeps, eventId: number): Promise<EventPicture | undefined> {
   const frame = bestFrame(await eventDetectionPictures(deps.db, eventId));
   if (frame === undefined) return undefined;
   const { best } = frame;
-  const file = underMediaRoot(deps.mediaRoot, best.mediaPath);
+  underMediaRoot(deps.mediaRoot, best.mediaPath);
+  const recorded = await deps.db
+    .selectFrom('media_files')
+    .select(['sha256', 'size'])
+    .where('id', '=', best.mediaFileId)
+    .executeTakeFirstOrThrow();
+  const size = Number(recorded.size);
   let image: Buffer | undefined;
-  if (best.mediaType === 'image') image = await readFile(file);
-  else image = (await deps.extractFrames(file))[best.frameIndex ?? 0];
+  if (best.mediaType === 'image') {
+    image = await readVerifiedMedia(deps.mediaRoot, best.mediaPath, recorded.sha256, size);
+  } else {
+    const frames = await withVerifiedMediaCopy(
+      deps.mediaRoot,
+      best.mediaPath,
+      recorded.sha256,
+      deps.extractFrames,
+      size,
+    );
+    image = frames[best.frameIndex ?? 0];
+  }
   if (image === undefined) {
     throw permanentError('MEDIA_CORRUPT', `clip ${best.mediaPath} no longer has frame ${best.frameIndex}`);
   }

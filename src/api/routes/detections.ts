@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { open, readFile, realpath, stat } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { readVerifiedMedia, UnverifiedMediaError, withVerifiedMediaCopy } from '../../lib/verified-media.js';
 import { annotateSnapshot } from '../../mqtt/snapshot.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
@@ -15,15 +16,6 @@ const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
 
 const isMissing = (error: unknown) =>
   typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === 'ENOENT';
-
-/** The file under the media root; a stored path that leaves the root is refused (the database is not trusted). */
-function mediaFile(mediaRoot: string, relative: string): string {
-  const root = path.resolve(mediaRoot);
-  const file = path.resolve(root, relative);
-  if (!file.startsWith(root + path.sep))
-    throw new ApiError(422, 'MEDIA_OUTSIDE_ROOT', `${relative} is outside the media root`);
-  return file;
-}
 
 /** The thumbnails folder, `<data_dir>/thumbnails`, with its links resolved; undefined while it does not exist. */
 async function thumbnailsRoot(dataDir: string): Promise<string | undefined> {
@@ -70,26 +62,50 @@ async function thumbnailBytes(ctx: ApiContext, id: number, stored: string): Prom
   }
 }
 
-/** The picture the detector saw: the image itself, or the sampled frame of a clip. */
+/** The API's answer for a media file that is not (any more) what was processed. */
+function refusedMedia(error: UnverifiedMediaError, id: number): ApiError {
+  const what = `the media file of detection ${id} (${error.relPath})`;
+  switch (error.reason) {
+    case 'missing':
+      return notFound(`${what} is gone`);
+    case 'changed':
+      return new ApiError(410, 'MEDIA_CHANGED', `${what}: the file changed since it was processed`);
+    case 'link':
+      return new ApiError(422, 'MEDIA_OUTSIDE_ROOT', `${what} is a symbolic link or lies under one: never followed`);
+    case 'outside':
+      return new ApiError(422, 'MEDIA_OUTSIDE_ROOT', `${what} is outside the media root`);
+  }
+}
+
+/**
+ * The picture the detector saw: the image itself, or the sampled frame of a clip; served only while the file still
+ * holds what was processed (its sha256), never through a link.
+ */
 async function sourcePicture(ctx: ApiContext, source: DetectionImageSource): Promise<Buffer> {
   const { detection } = source;
-  const file = mediaFile(ctx.config.media_root, source.mediaPath);
-  const gone = () => notFound(`the media file of detection ${detection.id} (${source.mediaPath}) is gone`);
+  const root = ctx.config.media_root;
   try {
-    if (source.mediaType === 'image') return await readFile(file);
-    await stat(file);
+    if (source.mediaType === 'image') {
+      return await readVerifiedMedia(root, source.mediaPath, source.mediaSha256, source.mediaSize);
+    }
+    const frames = await withVerifiedMediaCopy(
+      root,
+      source.mediaPath,
+      source.mediaSha256,
+      (file) => ctx.deps.extractFrames(file),
+      source.mediaSize,
+    );
+    const frame = frames[detection.frame_index ?? 0];
+    if (frame === undefined) {
+      throw notFound(
+        `clip ${source.mediaPath} no longer has frame ${detection.frame_index} of detection ${detection.id}`,
+      );
+    }
+    return frame;
   } catch (error) {
-    if (isMissing(error)) throw gone();
+    if (error instanceof UnverifiedMediaError) throw refusedMedia(error, detection.id);
     throw error;
   }
-  const frames = await ctx.deps.extractFrames(file);
-  const frame = frames[detection.frame_index ?? 0];
-  if (frame === undefined) {
-    throw notFound(
-      `clip ${source.mediaPath} no longer has frame ${detection.frame_index} of detection ${detection.id}`,
-    );
-  }
-  return frame;
 }
 
 export function detectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -100,7 +116,9 @@ export function detectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags: ['detections'],
-        summary: 'The picture of a detection as JPEG: the original, or with its box and label drawn',
+        summary:
+          'The picture of a detection as JPEG: the original, or with its box and label drawn; 410 when the file ' +
+          'no longer holds what was processed',
         params: idParams,
         querystring: {
           type: 'object',
@@ -112,7 +130,7 @@ export function detectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
             description: 'JPEG image',
             content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
           },
-          ...errors(400, 404, 422),
+          ...errors(400, 404, 410, 422),
         },
       },
     },

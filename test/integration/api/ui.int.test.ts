@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -72,11 +73,18 @@ for (const engine of ENGINES) {
         .orderBy('id')
         .executeTakeFirstOrThrow();
       const relative = `front_door/2026/${detection.id}.jpg`;
-      await h.db.updateTable('media_files').set({ path: relative }).where('id', '=', detection.media_file_id).execute();
+      const jpeg = sharp({ create: { width: 1000, height: 1000, channels: 3, background: { r: 90, g: 90, b: 90 } } });
+      const bytes = await jpeg.jpeg().toBuffer();
+      // The image is served only while it has the sha256 recorded when it was processed.
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      await h.db
+        .updateTable('media_files')
+        .set({ path: relative, sha256, size: bytes.length })
+        .where('id', '=', detection.media_file_id)
+        .execute();
       const file = path.join(h.mediaRoot, relative);
       mkdirSync(path.dirname(file), { recursive: true });
-      const jpeg = sharp({ create: { width: 1000, height: 1000, channels: 3, background: { r: 90, g: 90, b: 90 } } });
-      writeFileSync(file, await jpeg.jpeg().toBuffer());
+      writeFileSync(file, bytes);
 
       ids.set('api/events/', String(events[0]!.id));
       ids.set('api/alerts/:id/acknowledge', alerts[0]!.id);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,13 @@ function makeClip(target: string): void {
     'libx264',
     target,
   ]);
+}
+
+/** Records the file's real sha256 and size on its media_files row, as ingest does: the snapshot checks them. */
+async function recordContent(db: TestHsi['hsi']['store']['db'], mediaPath: string, file: string): Promise<void> {
+  const bytes = readFileSync(file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  await db.updateTable('media_files').set({ sha256, size: bytes.length }).where('path', '=', mediaPath).execute();
 }
 
 for (const backends of BACKENDS) {
@@ -89,6 +97,7 @@ for (const backends of BACKENDS) {
         riskScore: 50,
         closedAt: null,
       });
+      await recordContent(t.hsi.store.db, 'Porch/visit.png', path.join(t.mediaRoot, 'Porch', 'visit.png'));
       t.hsi.bus.emit('event.created', { event, latencyMs: 40 });
       const seen = await order('porch', from);
       expect(seen.snapshot).toBeLessThan(seen.event);
@@ -132,6 +141,7 @@ for (const backends of BACKENDS) {
         riskScore: 40,
         closedAt: new Date(),
       });
+      await recordContent(t.hsi.store.db, 'Drive/visit.mp4', clip);
       t.hsi.bus.emit('event.created', { event, latencyMs: 3000 });
       const seen = await order('drive', from);
       expect(seen.snapshot).toBeLessThan(seen.event);
