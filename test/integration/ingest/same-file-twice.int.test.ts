@@ -39,7 +39,9 @@ describe.skipIf(skip !== undefined)('the same file seen twice', () => {
     utimesSync(path.join(mediaRoot, 'Porch', 'a.jpg'), T0, T0);
     queue = new MemoryQueueFactory({ clock, log }).create<DetectionJob>('detection', { attempts: 3, backoffMs: 10 });
     const bus = new EventBus<BusEvents>(log);
-    bus.on('media.duplicate', (e) => duplicates.push(e.path));
+    bus.on('media.duplicate', (e) => {
+      duplicates.push(e.path);
+    });
     const limits = { maxFileBytes: 10_000_000, maxPixels: 10_000_000 };
     ingest = new IngestService({ db: t.store.db, queue, bus, log, clock, mediaRoot, limits });
   });
