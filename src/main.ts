@@ -13,6 +13,7 @@ import { startFtpReceiver } from './ingest/ftp-receiver.js';
 import type { IngestService } from './ingest/ingest.service.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { EventBus } from './lib/event-bus.js';
+import { FailedLogins } from './lib/failed-logins.js';
 import type { Logger } from './lib/logger.js';
 import type { MqttBridge } from './mqtt/bridge.js';
 import { syncConfiguration } from './ops/config-sync.js';
@@ -103,6 +104,8 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
       const parts = { db: store.db, queue: analysisQueue, batches, alerts, bus, log, clock };
       aggregator = await startEventStage(config, parts, llm, { analyze: roles.has('analyze') }, stack);
     }
+    // Each service that checks credentials registers its count as it starts; /metrics reads them.
+    const failedLogins = new FailedLogins();
     const mqtt = roles.has('bridge')
       ? await startMqttStage(
           config,
@@ -115,6 +118,7 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
             llm,
             log,
             clock,
+            failedLogins,
           },
           stack,
         )
@@ -131,6 +135,7 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
         checks: readinessChecks(store.db, queuesByName, () => mqtt?.connected ?? false),
         enqueueDetection: detectionEnqueuer(detectionQueue),
         extractFrames: clipFrameExtractor(config),
+        failedLogins,
         log,
         clock,
       });
@@ -149,6 +154,7 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
         log,
       });
       stack.push('ftp receiver', () => ftp.close());
+      failedLogins.register('ftp', () => ftp.failedLogins());
     }
     if (roles.has('ingest')) {
       // The ingest role owns media_root: it removes what retention says is due.

@@ -6,6 +6,7 @@ import type { BusEvents } from '../domain/events.js';
 import { detectionJobId } from '../ingest/ingest.service.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
+import type { FailedLogins } from '../lib/failed-logins.js';
 import type { Logger } from '../lib/logger.js';
 import type { DetectionJob, JobQueue, QueueCounts, QueueName } from '../queue/contracts.js';
 import type { Db } from '../storage/database.js';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   enqueueDetection(job: DetectionJob): Promise<void>;
   /** Samples a clip into JPEG frames, as the detection stage does: the image of a clip detection is its frame. */
   extractFrames(file: string): Promise<Buffer[]>;
+  /** Refused logins per service, for `hsi_failed_logins_total` (absent: no series). */
+  failedLogins?: Pick<FailedLogins, 'counts'>;
   log: Logger;
   clock: Clock;
 }

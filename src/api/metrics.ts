@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { BusEvents } from '../domain/events.js';
 import { RISK_LEVELS } from '../domain/risk.js';
 import type { EventBus } from '../lib/event-bus.js';
+import type { FailedLogins, LoginService } from '../lib/failed-logins.js';
 import type { Logger } from '../lib/logger.js';
 import { countActiveAlerts } from '../storage/alert.repository.js';
 import type { Db } from '../storage/database.js';
@@ -12,6 +13,8 @@ export interface MetricsDeps {
   db: Db;
   bus: EventBus<BusEvents>;
   checks: Pick<ReadinessChecks, 'queues' | 'mqttConnected'>;
+  /** Refused logins of the services running in this process (FTP, embedded broker, alarm code). */
+  failedLogins?: Pick<FailedLogins, 'counts'> | undefined;
   log: Logger;
 }
 
@@ -39,8 +42,8 @@ function guarded(log: Logger, what: string, fn: () => Promise<void>): () => Prom
 
 /**
  * The service's metrics on a registry of its own (never the global one): queue depths, media files by status, active
- * alerts and the MQTT connection read at scrape; inference and pipeline latency histograms, events by level and
- * alerts by severity counted from the bus; plus the process metrics.
+ * alerts, the MQTT connection and refused logins per service read at scrape; inference and pipeline latency
+ * histograms, events by level and alerts by severity counted from the bus; plus the process metrics.
  */
 export function createMetrics(deps: MetricsDeps): ApiMetrics {
   const { db, bus, checks, log } = deps;
@@ -79,6 +82,22 @@ export function createMetrics(deps: MetricsDeps): ApiMetrics {
     help: '1 while connected to the MQTT broker',
     registers,
     collect: () => mqtt.set(checks.mqttConnected() ? 1 : 0),
+  });
+
+  const seenFailures = new Map<LoginService, number>();
+  const failedLogins: Counter<'service'> = new Counter({
+    name: 'hsi_failed_logins_total',
+    help: 'Logins refused since start, by service: ftp, mqtt (the embedded broker), alarm_code (the alarm panel)',
+    labelNames: ['service'] as const,
+    registers,
+    collect: () => {
+      for (const [service, count] of Object.entries(deps.failedLogins?.counts() ?? {}) as [LoginService, number][]) {
+        const delta = count - (seenFailures.get(service) ?? 0);
+        if (delta < 0) continue;
+        failedLogins.inc({ service }, delta);
+        seenFailures.set(service, count);
+      }
+    },
   });
 
   const inference = new Histogram({

@@ -73,7 +73,13 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Fasti
     frameworkErrors: answerFrameworkError,
   });
   const ctx = createContext(config, deps);
-  const metrics = createMetrics({ db: deps.db, bus: deps.bus, checks: deps.checks, log: deps.log });
+  const metrics = createMetrics({
+    db: deps.db,
+    bus: deps.bus,
+    checks: deps.checks,
+    failedLogins: deps.failedLogins,
+    log: deps.log,
+  });
   app.addHook('onClose', async () => metrics.close());
   installErrorHandlers(app, deps.log);
   refuseNulCharacters(app);

@@ -7,6 +7,7 @@ import { localTime } from '../domain/schedule.js';
 import { ftpUserFolder } from '../ingest/ftp-access.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
+import type { FailedLogins } from '../lib/failed-logins.js';
 import type { Logger } from '../lib/logger.js';
 import { MqttBridge } from '../mqtt/bridge.js';
 import { connectionOptionsFromConfig, MqttConnection, type MqttConnectionOptions } from '../mqtt/client.js';
@@ -35,6 +36,8 @@ export interface MqttStageParts {
   llm: LlmClient | undefined;
   log: Logger;
   clock: Clock;
+  /** Where the embedded broker's and the alarm code's refused logins are registered (for /metrics). */
+  failedLogins?: FailedLogins;
 }
 
 /** The broker (embedded when `mqtt.url` is empty), the connection, and the Home Assistant bridge. */
@@ -51,6 +54,8 @@ export async function startMqttStage(config: Config, parts: MqttStageParts, stac
     clock,
   });
   const failedLogins = () => (broker?.failedLogins ?? 0) + commands.failedCodes;
+  if (broker !== undefined) parts.failedLogins?.register('mqtt', () => broker.failedLogins);
+  parts.failedLogins?.register('alarm_code', () => commands.failedCodes);
   const bridge = new MqttBridge({
     brokerUrl: url,
     mqtt: config.mqtt,
