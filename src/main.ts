@@ -11,6 +11,7 @@ import type { ObjectDetector } from './detection/object-detector.js';
 import type { BusEvents } from './domain/events.js';
 import { startFtpReceiver } from './ingest/ftp-receiver.js';
 import type { IngestService } from './ingest/ingest.service.js';
+import type { RootHealth } from './ingest/watcher.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { EventBus } from './lib/event-bus.js';
 import { FailedLogins } from './lib/failed-logins.js';
@@ -104,6 +105,8 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
       const parts = { db: store.db, queue: analysisQueue, batches, alerts, bus, log, clock };
       aggregator = await startEventStage(config, parts, llm, { analyze: roles.has('analyze') }, stack);
     }
+    // Known once ingest starts (after the API and the bridge): whether the media root is watched.
+    let ingestHealth: (() => RootHealth) | undefined;
     // Each service that checks credentials registers its count as it starts; /metrics reads them.
     const failedLogins = new FailedLogins();
     const mqtt = roles.has('bridge')
@@ -118,6 +121,7 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
             llm,
             log,
             clock,
+            ingest: () => ingestHealth?.(),
             failedLogins,
           },
           stack,
@@ -132,7 +136,12 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
         alerts,
         arming,
         queues: queuesByName,
-        checks: readinessChecks(store.db, queuesByName, () => mqtt?.connected ?? false),
+        checks: readinessChecks(
+          store.db,
+          queuesByName,
+          () => mqtt?.connected ?? false,
+          () => ingestHealth?.(),
+        ),
         enqueueDetection: detectionEnqueuer(detectionQueue),
         extractFrames: clipFrameExtractor(config),
         failedLogins,
@@ -146,6 +155,7 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
       stack.push('thumbnail backlog', () => worker.stop());
     }
     const started = roles.has('ingest') ? startIngest(config, parts, stack) : undefined;
+    ingestHealth = started?.health;
     if (roles.has('ingest') && config.ftp.enabled) {
       // Cameras that can only upload by FTP write into media_root through it; the watcher ingests their files.
       const ftp = await startFtpReceiver(config.ftp, {

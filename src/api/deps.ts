@@ -30,6 +30,8 @@ export interface ReadinessChecks {
   database(): Promise<void>;
   queues(): Promise<Record<string, QueueCounts>>;
   mqttConnected(): boolean;
+  /** Whether uploads are being watched (the media root exists); undefined in a process without the ingest role. */
+  ingest?(): { ok: boolean; reason: string | null } | undefined;
 }
 
 export interface ApiDeps {
@@ -54,8 +56,10 @@ export function readinessChecks(
   db: Db,
   queues: Readonly<Record<string, Pick<QueueView, 'counts'>>>,
   mqttConnected: () => boolean,
+  ingest?: () => { ok: boolean; reason: string | null } | undefined,
 ): ReadinessChecks {
   return {
+    ...(ingest === undefined ? {} : { ingest }),
     async database() {
       await sql`SELECT 1`.execute(db);
     },

@@ -32,7 +32,21 @@ export interface MediaWatcherOptions {
   pollIntervalMs?: number;
   log: Logger;
   clock?: Clock;
+  /**
+   * How often the media root itself is checked (ms, default 5000): deleted, replaced by a new folder, or back.
+   * 0 turns the check off.
+   */
+  rootCheckMs?: number;
 }
+
+/** Whether uploads are being watched: false while the media root is gone. */
+export interface RootHealth {
+  ok: boolean;
+  /** What is wrong, for readiness and the health sensor; null when ok. */
+  reason: string | null;
+}
+
+export const DEFAULT_ROOT_CHECK_MS = 5000;
 
 export type ReadyListener = (filePath: string) => void | Promise<void>;
 
@@ -76,8 +90,28 @@ export class MediaWatcher {
   private root = '';
   private watchedRoot = '';
   private cancelStart: (() => void) | undefined;
+  /** `dev:ino` of the folder being watched: a media root deleted and created again is another folder. */
+  private rootId = '';
+  private rootState: RootHealth = { ok: true, reason: null };
+  private readonly rootListeners = new Set<(health: RootHealth) => void>();
+  private guard: NodeJS.Timeout | undefined;
+  private checkingRoot = false;
 
   constructor(private readonly options: MediaWatcherOptions) {}
+
+  /** Whether the media root is being watched now. */
+  health(): RootHealth {
+    return this.rootState;
+  }
+
+  /**
+   * Called when the media root goes away (ok false) or is watched again after it came back or was replaced (ok
+   * true): files written meanwhile were seen by no watch, so the caller should reconcile then.
+   */
+  onRootChange(listener: (health: RootHealth) => void): () => void {
+    this.rootListeners.add(listener);
+    return () => this.rootListeners.delete(listener);
+  }
 
   /** Registers a listener for ready files; returns a function that removes it. Listener errors are logged. */
   onReady(listener: ReadyListener): () => void {
@@ -104,7 +138,18 @@ export class MediaWatcher {
       throw mediaRootError(this.root, error);
     }
     if (!rootStats.isDirectory()) throw mediaRootError(this.root, 'not a directory');
+    this.rootId = `${rootStats.dev}:${rootStats.ino}`;
+    await this.watchRoot();
     if (this.stopped) return;
+    this.options.log.info({ root: this.root, polling: this.options.polling ?? false }, 'media watcher ready');
+    const every = this.options.rootCheckMs ?? DEFAULT_ROOT_CHECK_MS;
+    if (every > 0) {
+      this.guard = setInterval(() => void this.checkRoot(), every);
+      this.guard.unref();
+    }
+  }
+
+  private async watchRoot(): Promise<void> {
     const interval = this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     const watcher = watch(this.watchedRoot, {
       ignoreInitial: true,
@@ -127,13 +172,79 @@ export class MediaWatcher {
       watcher.once('ready', resolve);
     });
     this.cancelStart = undefined;
-    if (this.stopped) return;
-    this.options.log.info({ root: this.root, polling: this.options.polling ?? false }, 'media watcher ready');
+  }
+
+  /**
+   * The media root deleted (a mount gone, a folder removed by hand) leaves the watch on a folder that no longer
+   * exists: nothing new is ever reported, silently. Checked every `rootCheckMs`: gone is reported as unhealthy;
+   * back, or replaced by a new folder of the same name, is watched again and reported healthy.
+   */
+  private async checkRoot(): Promise<void> {
+    if (this.stopped || this.checkingRoot) return;
+    this.checkingRoot = true;
+    try {
+      let real: string | undefined;
+      let id: string | undefined;
+      try {
+        real = await realpath(this.root);
+        const stats = await stat(real);
+        if (stats.isDirectory()) id = `${stats.dev}:${stats.ino}`;
+      } catch {
+        id = undefined;
+      }
+      if (id === undefined || real === undefined) {
+        if (!this.rootState.ok) return;
+        await this.unwatch();
+        this.setRoot({
+          ok: false,
+          reason: `media root ${this.root} is gone: uploads are not ingested until it is back`,
+        });
+        this.options.log.error({ root: this.root }, 'media root is gone; ingest stops until it is back');
+        return;
+      }
+      if (this.rootState.ok && id === this.rootId) return;
+      const replaced = this.rootState.ok;
+      await this.unwatch();
+      this.watchedRoot = real;
+      this.rootId = id;
+      await this.watchRoot();
+      if (this.stopped) return;
+      this.options.log.warn(
+        { root: this.root },
+        replaced
+          ? 'media root was replaced by a new folder; watching it again'
+          : 'media root is back; watching it again',
+      );
+      this.setRoot({ ok: true, reason: null });
+    } finally {
+      this.checkingRoot = false;
+    }
+  }
+
+  private setRoot(health: RootHealth): void {
+    this.rootState = health;
+    for (const listener of this.rootListeners) {
+      try {
+        listener(health);
+      } catch (error) {
+        this.options.log.error({ err: error }, 'media root listener failed');
+      }
+    }
+  }
+
+  private async unwatch(): Promise<void> {
+    for (const entry of this.pending.values()) this.clearTimer(entry);
+    this.pending.clear();
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    await watcher?.close();
   }
 
   /** Stops watching; pending files are dropped (reconciliation finds them on the next start). */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.guard !== undefined) clearInterval(this.guard);
+    this.guard = undefined;
     this.cancelStart?.();
     for (const entry of this.pending.values()) this.clearTimer(entry);
     this.pending.clear();

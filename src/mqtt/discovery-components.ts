@@ -184,6 +184,15 @@ export function hubComponents(input: DiscoveryInput, hub: Scope): Record<string,
       unit_of_measurement: 'attempts',
       icon: 'mdi:shield-lock-outline',
     }),
+    // ON (a problem) while uploads are not watched: the media root is gone (a mount lost, a folder deleted).
+    ingest_problem: component(hub, 'ingest_problem', 'binary_sensor', 'Upload folder', {
+      state_topic: systemHealthTopic(base),
+      device_class: 'problem',
+      entity_category: 'diagnostic',
+      value_template: "{{ 'ON' if value_json.ingest_ok == false else 'OFF' }}",
+      json_attributes_topic: systemHealthTopic(base),
+      json_attributes_template: '{{ {"problem": value_json.ingest_problem} | tojson }}',
+    }),
   };
 }
 

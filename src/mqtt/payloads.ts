@@ -170,6 +170,8 @@ export interface SystemHealth {
    * HSI's own client id or a locked-out address, wrong or locked-out alarm panel codes.
    */
   failedLogins: number;
+  /** Whether uploads are watched (false: the media root is gone, with why); null without the ingest role here. */
+  ingest: { ok: boolean; reason: string | null } | null;
 }
 
 const oneDecimal = (ms: number | null): number | null => (ms === null ? null : Math.round(ms * 10) / 10);
@@ -187,6 +189,8 @@ export function systemHealthPayload(health: SystemHealth) {
     llm_reachable: health.llmReachable,
     events_today: health.eventsToday,
     failed_logins: health.failedLogins,
+    ingest_ok: health.ingest?.ok ?? null,
+    ingest_problem: health.ingest?.reason ?? null,
   };
 }
 

@@ -11,7 +11,7 @@ import { ThumbnailBacklog } from '../detection/thumbnail-backlog.js';
 import type { BusEvents } from '../domain/events.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { type ReconcileDeps, reconcile, requeuePending, retryFailedIngests } from '../ingest/reconcile.js';
-import { MediaWatcher } from '../ingest/watcher.js';
+import { MediaWatcher, type RootHealth } from '../ingest/watcher.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
@@ -133,7 +133,7 @@ export function startIngest(
   config: Config,
   parts: Omit<DetectionStageParts, 'detector'>,
   stack: StopStack,
-): { ingest: IngestService; reconciled: Promise<void> } {
+): { ingest: IngestService; reconciled: Promise<void>; health: () => RootHealth } {
   const { db, queue, bus, log, clock } = parts;
   const ingest = new IngestService({
     db,
@@ -170,8 +170,13 @@ export function startIngest(
     await reconcile(deps);
   });
   reconciled.catch((error: unknown) => log.error({ err: error }, 'start-up reconciliation failed'));
+  // A media root that came back (or was replaced) may hold files written while nothing watched it.
+  watcher.onRootChange((health) => {
+    if (!health.ok) return;
+    reconcile(deps).catch((error: unknown) => log.error({ err: error }, 'reconciliation of the media root failed'));
+  });
   startPendingSweep(config.ingest.reconcile_interval_s * 1000, deps, failed, stack);
-  return { ingest, reconciled: reconciled.catch(() => undefined) };
+  return { ingest, reconciled: reconciled.catch(() => undefined), health: () => watcher.health() };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ArmingService } from '../alerts/arming.service.js';
 import { type LlmClient, OpenAiLlmClient } from '../analysis/llm-client.js';
 import type { Config } from '../config/schema.js';
 import type { BusEvents } from '../domain/events.js';
-import { localTime } from '../domain/schedule.js';
+import { startOfLocalDay } from '../domain/local-day.js';
 import { ftpUserFolder } from '../ingest/ftp-access.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
@@ -36,6 +36,8 @@ export interface MqttStageParts {
   llm: LlmClient | undefined;
   log: Logger;
   clock: Clock;
+  /** Whether the media root is watched; undefined until ingest started, or without the ingest role. */
+  ingest?: () => { ok: boolean; reason: string | null } | undefined;
   /** Where the embedded broker's and the alarm code's refused logins are registered (for /metrics). */
   failedLogins?: FailedLogins;
 }
@@ -133,8 +135,7 @@ function healthProvider(
       llmState = { at: clock.now(), ok: await llm.probe() };
     }
     const now = clock.now();
-    const local = localTime(now, timeZone);
-    const midnight = new Date(now - (local.minuteOfDay * 60 + new Date(now).getUTCSeconds()) * 1000);
+    const midnight = startOfLocalDay(new Date(now), timeZone);
     const cameras = await listCameras(db);
     const cutoff = now - config.homeassistant.camera_offline_after_s * 1000;
     const failed = (await countByStatus(db)).failed;
@@ -150,6 +151,7 @@ function healthProvider(
       llmReachable: llm === undefined ? null : (llmState?.ok ?? null),
       eventsToday: await countEventsSince(db, midnight),
       failedLogins: failedLogins(),
+      ingest: parts.ingest?.() ?? null,
     };
   };
 }

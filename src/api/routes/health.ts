@@ -45,7 +45,8 @@ const checkSchema = {
 const readySchema = {
   type: 'object',
   description:
-    '`ok`: every backend answers; `degraded`: only MQTT is down; `unavailable` (503): database or queues down.',
+    '`ok`: every backend answers; `degraded`: only MQTT is down; `unavailable` (503): database or queues down, or ' +
+    'uploads not watched (the media root is gone; `checks.ingest`, in a process with the ingest role).',
   properties: {
     status: { type: 'string', enum: ['ok', 'degraded', 'unavailable'] },
     checks: {
@@ -60,6 +61,7 @@ const readySchema = {
           },
         },
         mqtt: { type: 'object', properties: { ok: { type: 'boolean' }, connected: { type: 'boolean' } } },
+        ingest: checkSchema,
       },
     },
   },
@@ -105,12 +107,19 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
         probe('queues', checks.queues),
       ]);
       const connected = checks.mqttConnected();
-      const down = !database.result.ok || !queues.result.ok;
+      // Uploads not watched (the media root is gone) is HSI not doing its job: not ready.
+      const ingest = checks.ingest?.();
+      const down = !database.result.ok || !queues.result.ok || ingest?.ok === false;
       const status = down ? 'unavailable' : connected ? 'ok' : 'degraded';
       const queueCheck = queues.value === undefined ? queues.result : { ...queues.result, counts: queues.value };
       return reply.status(down ? 503 : 200).send({
         status,
-        checks: { database: database.result, queues: queueCheck, mqtt: { ok: connected, connected } },
+        checks: {
+          database: database.result,
+          queues: queueCheck,
+          mqtt: { ok: connected, connected },
+          ...(ingest === undefined ? {} : { ingest: ingest.ok ? { ok: true } : { ok: false, error: ingest.reason } }),
+        },
       });
     },
   );

@@ -79,6 +79,22 @@ for (const engine of ENGINES) {
       } finally {
         await down.close();
       }
+
+      // The media root gone: uploads are not watched, HSI is not ready (issue 11 #7).
+      const blind = await createApi(h.config, {
+        ...h.deps,
+        checks: { ...h.deps.checks, ingest: () => ({ ok: false, reason: 'media root /media is gone' }) },
+      });
+      try {
+        const res = await call<{ status: string; checks: { ingest: unknown } }>(blind, { url: '/api/health/ready' });
+        expect([res.res.statusCode, res.json.status, res.json.checks.ingest]).toStrictEqual([
+          503,
+          'unavailable',
+          { ok: false, error: 'media root /media is gone' },
+        ]);
+      } finally {
+        await blind.close();
+      }
     });
 
     it('counts media, events by level, active alerts and queue depths', async () => {

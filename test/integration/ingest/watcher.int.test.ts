@@ -208,6 +208,32 @@ describe.skipIf(skipAssets !== undefined)('MediaWatcher', () => {
     ]);
   });
 
+  it('watches a media root again after it was deleted and created anew, saying so meanwhile', async () => {
+    const watcher = new MediaWatcher({ root, stableMs: 200, rootCheckMs: 100, log: silentLogger() });
+    const fired: string[] = [];
+    const changes: boolean[] = [];
+    watcher.onReady((p) => void fired.push(p));
+    watcher.onRootChange((h) => void changes.push(h.ok));
+    await watcher.start();
+    stop = () => watcher.stop();
+    expect(watcher.health()).toStrictEqual({ ok: true, reason: null });
+    rmSync(root, { recursive: true, force: true });
+    for (let i = 0; i < 50 && watcher.health().ok; i++) await sleep(50);
+    expect(watcher.health()).toStrictEqual({
+      ok: false,
+      reason: `media root ${root} is gone: uploads are not ingested until it is back`,
+    });
+    mkdirSync(cam, { recursive: true });
+    for (let i = 0; i < 50 && !watcher.health().ok; i++) await sleep(50);
+    expect(watcher.health().ok).toBe(true);
+    expect(changes).toStrictEqual([false, true]);
+    // A file uploaded into the new folder is seen (before the fix, nothing was, until a restart).
+    await sleep(100);
+    copyFileSync(JPEG, path.join(cam, 'after.jpg'));
+    for (let i = 0; i < 60 && fired.length === 0; i++) await sleep(50);
+    expect(fired).toStrictEqual([path.join(cam, 'after.jpg')]);
+  });
+
   it('refuses to start on a missing media root, naming it', async () => {
     const missing = path.join(tmp, 'nope');
     const watcher = new MediaWatcher({ root: missing, log: silentLogger() });

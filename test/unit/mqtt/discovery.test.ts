@@ -149,6 +149,19 @@ const hubMessage = {
         unit_of_measurement: 'attempts',
         icon: 'mdi:shield-lock-outline',
       },
+      ingest_problem: {
+        p: 'binary_sensor',
+        name: 'Upload folder',
+        unique_id: 'hsi_hub_ingest_problem',
+        default_entity_id: 'binary_sensor.hsi_hub_ingest_problem',
+        availability: service(),
+        state_topic: 'hsi/health/system',
+        device_class: 'problem',
+        entity_category: 'diagnostic',
+        value_template: "{{ 'ON' if value_json.ingest_ok == false else 'OFF' }}",
+        json_attributes_topic: 'hsi/health/system',
+        json_attributes_template: '{{ {"problem": value_json.ingest_problem} | tojson }}',
+      },
     },
     qos: 1,
   },
@@ -376,7 +389,7 @@ describe('discoveryMessages', () => {
 
   it('gives every component a platform and a unique id, unique across devices, and a matching entity id', () => {
     const components = allComponents(discoveryMessages(many));
-    expect(components).toHaveLength(9 + 2 * 4 + 2 * 8 + 3); // hub, two GPUs, two cameras, three zones
+    expect(components).toHaveLength(10 + 2 * 4 + 2 * 8 + 3); // hub, two GPUs, two cameras, three zones
     const ids = components.map(([, c]) => c.unique_id);
     expect(new Set(ids).size).toBe(ids.length);
     const entityIds = components.map(([, c]) => c.default_entity_id);

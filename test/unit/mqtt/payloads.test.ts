@@ -228,6 +228,7 @@ describe('service payloads', () => {
         llmReachable: null,
         eventsToday: 17,
         failedLogins: 5,
+        ingest: { ok: false, reason: 'media root /media is gone' },
       }),
     ).toStrictEqual({
       version: '1.2.3',
@@ -240,6 +241,8 @@ describe('service payloads', () => {
       llm_reachable: null,
       events_today: 17,
       failed_logins: 5,
+      ingest_ok: false,
+      ingest_problem: 'media root /media is gone',
     });
   });
 
