@@ -85,6 +85,9 @@ async function openPglite({ dataDir, embeddedCacheMb, log }: StoreOptions): Prom
   let client: PGlite;
   try {
     await createPgliteDirIfMissing(dir, log);
+    // PGlite's default start parameters keep fsync off (-F). Turning it on would change nothing but the setting: on
+    // Node, PGlite's NODEFS file system implements no fsync (0 fsync calls for 300 commits with fsync=on, measured
+    // with strace). Committed writes survive a crash of HSI, not a power cut: docs/SECURITY.md says so.
     client = await PGlite.create(dir, {
       parsers: { [INT8_OID]: toNumber },
       startParams: [
