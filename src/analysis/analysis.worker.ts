@@ -271,42 +271,24 @@ async function eventFields(
   };
 }
 
-type AnalysisFields = Pick<
-  SecurityEvent,
-  | 'riskScore'
-  | 'riskLevel'
-  | 'summary'
-  | 'reasoning'
-  | 'recommendedAction'
-  | 'llmPrompt'
-  | 'analysisSource'
-  | 'promptVersion'
-  | 'model'
->;
+/** What an analysis sets on its event. */
+const ANALYSIS_FIELDS = [
+  'riskScore',
+  'riskLevel',
+  'summary',
+  'reasoning',
+  'recommendedAction',
+  'llmPrompt',
+  'analysisSource',
+  'promptVersion',
+  'model',
+] as const satisfies readonly (keyof SecurityEvent)[];
 
+type AnalysisFields = Pick<SecurityEvent, (typeof ANALYSIS_FIELDS)[number]>;
+
+/** The analysis an event has now. */
 function keep(event: SecurityEvent): AnalysisFields {
-  const {
-    riskScore,
-    riskLevel,
-    summary,
-    reasoning,
-    recommendedAction,
-    llmPrompt,
-    analysisSource,
-    promptVersion,
-    model,
-  } = event;
-  return {
-    riskScore,
-    riskLevel,
-    summary,
-    reasoning,
-    recommendedAction,
-    llmPrompt,
-    analysisSource,
-    promptVersion,
-    model,
-  };
+  return Object.fromEntries(ANALYSIS_FIELDS.map((field) => [field, event[field]])) as unknown as AnalysisFields;
 }
 
 /**

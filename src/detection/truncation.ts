@@ -1,3 +1,5 @@
+import { distinctLines } from '../lib/text.js';
+
 /**
  * Names the damage in an image the decoder refused, from its bytes alone. libvips keeps its error text in one
  * buffer shared by every thread, so a decode failing while another fails or succeeds can come back as
@@ -25,20 +27,8 @@ export function describeTruncation(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
-/**
- * libvips' message with each distinct line once, on one line: its error buffer collects a line per failed attempt,
- * so one truncated JPEG reads "premature end of JPEG image" three times among other repeats.
- */
-export function decoderMessage(message: string): string {
-  const lines = message
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '');
-  const kept: string[] = [];
-  // A line already said, alone or inside an earlier one ("…corrupt header: VipsJpeg: premature end…"), is dropped.
-  for (const line of lines) if (!kept.some((k) => k.includes(line))) kept.push(line);
-  return kept.join('; ');
-}
+/** libvips' message with each distinct line once, on one line (see `distinctLines`). */
+export const decoderMessage = distinctLines;
 
 /** True when the decoder's message says nothing (libvips' shared error buffer was emptied by another thread). */
 export function isUninformative(message: string): boolean {

@@ -13,6 +13,7 @@ import {
   sniffMediaType,
 } from '../domain/media-kind.js';
 import type { ErrorCode } from '../lib/errors.js';
+import { distinctLines } from '../lib/text.js';
 
 /**
  * Decides whether one file under the media root may enter the pipeline, and fingerprints it. Reads the header and
@@ -55,22 +56,6 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 
 function refuse(code: ErrorCode, reason: string): RefusedMedia {
   return { ok: false, code, reason };
-}
-
-/**
- * libvips' message with each distinct line once, on one line: its error buffer collects a line per failed attempt
- * (a truncated JPEG says "premature end of JPEG image" three times). detection/truncation.ts does the same for the
- * decoder; stages do not import each other.
- */
-function distinctLines(message: string): string {
-  const lines = message
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '');
-  const kept: string[] = [];
-  // A line already said, alone or inside an earlier one ("…corrupt header: VipsJpeg: premature end…"), is dropped.
-  for (const line of lines) if (!kept.some((k) => k.includes(line))) kept.push(line);
-  return kept.join('; ');
 }
 
 function errnoOf(error: unknown): string {
