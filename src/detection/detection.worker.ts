@@ -207,6 +207,7 @@ function announce(
       cameraId: row.camera_id,
       mediaFileId: row.id,
       detections: inserted.map(detectionRowToRecord),
+      media: { path: row.path, sha256: row.sha256, size: Number(row.size) },
     });
   }
   deps.bus.emit('media.processed', {

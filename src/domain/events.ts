@@ -35,7 +35,16 @@ export interface BusEvents {
     latencyMs: number;
     timings: { preprocessMs: number; inferenceMs: number; postprocessMs: number };
   };
-  'detection.created': { cameraId: string; mediaFileId: number; detections: DetectionRecord[] };
+  /**
+   * `media`: the processed file as recorded (path under media_root, sha256, size): a picture shown for these
+   * detections must still be those bytes.
+   */
+  'detection.created': {
+    cameraId: string;
+    mediaFileId: number;
+    detections: DetectionRecord[];
+    media?: { path: string; sha256: string; size: number };
+  };
   /**
    * A visit's event was opened (at the fast path, with every detection of that frame) or, when no fast path
    * happened, created when its batch closed (then `event.closedAt` is already set).

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { AlertRecord, BusEvents, DetectionRecord, EventRecord } from '../domain/events.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
+import { readVerifiedMedia } from '../lib/verified-media.js';
 import type { MqttPublisher } from './client.js';
-import { type EventPicture, underMediaRoot } from './event-snapshot.js';
+import type { EventPicture } from './event-snapshot.js';
 import type { LatestEvents } from './latest-events.js';
 import {
   alarmStatePayload,
@@ -41,6 +41,13 @@ export interface LiveStatesDeps {
 }
 
 const RETAINED = { retain: true, qos: 1 } as const;
+
+/** A photo's detections and the file they were found in, as recorded. */
+interface Shot {
+  detections: DetectionRecord[];
+  media: BusEvents['detection.created']['media'];
+}
+
 /** At most one snapshot per camera in this window; the latest detections win (drawing costs ~10-70 ms of CPU). */
 const SNAPSHOT_INTERVAL_MS = 2000;
 const EVENT = { retain: false, qos: 1 } as const;
@@ -56,7 +63,7 @@ const ALERT_CHANGE = { acknowledge: 'acknowledged', dismiss: 'dismissed', escala
  */
 export class LiveStates {
   private readonly offTimers = new Map<string, TimerHandle>();
-  private readonly snapshots = new Map<string, { lastAt: number; pending?: DetectionRecord[]; timer?: TimerHandle }>();
+  private readonly snapshots = new Map<string, { lastAt: number; pending?: Shot; timer?: TimerHandle }>();
   private readonly unsubscribe: (() => void)[] = [];
   /** Per camera, the tail of its ordered snapshot and event publishing. */
   private readonly chains = new Map<string, Promise<void>>();
@@ -68,7 +75,7 @@ export class LiveStates {
   start(): void {
     const { bus } = this.deps;
     this.unsubscribe.push(
-      bus.on('detection.created', (e) => this.onDetections(e.cameraId, e.detections)),
+      bus.on('detection.created', (e) => this.onDetections(e.cameraId, { detections: e.detections, media: e.media })),
       // A camera's snapshot and event messages go out in bus order, each event's picture before its messages.
       bus.on('event.created', ({ event }) =>
         this.serial(event.cameraId, async () => {
@@ -183,29 +190,30 @@ export class LiveStates {
     this.eventPictures.clear();
   }
 
-  private async onDetections(cameraId: string, detections: DetectionRecord[]): Promise<void> {
+  private async onDetections(cameraId: string, shot: Shot): Promise<void> {
     const { base, publisher } = this.deps;
+    const { detections } = shot;
     this.deps.onCameraSeen(cameraId);
     for (const d of detections) {
       publisher.publish(t.detectionsTopic(base, cameraId, d.objectType), JSON.stringify(detectionPayload(d)), EVENT);
     }
     this.pulse(t.motionStateTopic(base, cameraId));
     if (detections.some((d) => d.objectType === 'person')) this.pulse(t.personStateTopic(base, cameraId));
-    this.scheduleSnapshot(cameraId, detections);
+    this.scheduleSnapshot(cameraId, shot);
   }
 
   /** The first snapshot of a burst at once, then at most one per interval with the latest detections. */
-  private scheduleSnapshot(cameraId: string, detections: DetectionRecord[]): void {
+  private scheduleSnapshot(cameraId: string, shot: Shot): void {
     const { clock } = this.deps;
     const state = this.snapshots.get(cameraId) ?? { lastAt: Number.NEGATIVE_INFINITY };
     this.snapshots.set(cameraId, state);
     const wait = state.lastAt + SNAPSHOT_INTERVAL_MS - clock.now();
     if (wait <= 0 && state.timer === undefined) {
       state.lastAt = clock.now();
-      void this.publishSnapshot(cameraId, detections);
+      void this.publishSnapshot(cameraId, shot);
       return;
     }
-    state.pending = detections;
+    state.pending = shot;
     state.timer ??= clock.setTimeout(
       () => {
         state.timer = undefined;
@@ -237,12 +245,14 @@ export class LiveStates {
    * The live snapshot of a photo's detections, in the camera's order with its events. Clips get theirs with their
    * event (the best frame, `publishEventPicture`): sampling a clip per detection batch would cost a decode each.
    */
-  private publishSnapshot(cameraId: string, detections: DetectionRecord[]): Promise<void> {
+  private publishSnapshot(cameraId: string, { detections, media }: Shot): Promise<void> {
     const first = detections[0];
     if (first === undefined || first.frameIndex !== null) return Promise.resolve();
+    if (media === undefined) return Promise.resolve(); // from an older process: its event brings the picture
     return this.serial(cameraId, async () => {
       try {
-        const image = await readFile(underMediaRoot(this.deps.mediaRoot, first.filePath));
+        // Only the bytes that were processed, never through a link: the same check as the event picture's.
+        const image = await readVerifiedMedia(this.deps.mediaRoot, media.path, media.sha256, media.size);
         const boxes = detections.map((d) => ({ label: d.objectType, confidence: d.confidence, box: d.bbox }));
         const jpeg = await annotateSnapshot(image, boxes, this.maxPx);
         this.eventPictures.delete(cameraId);
