@@ -18,7 +18,10 @@ export class LatestEvents {
   offer(event: EventOrderKey): boolean {
     const at = event.startedAt.getTime();
     const shown = this.newest.get(event.cameraId);
-    if (shown !== undefined && (at < shown.at || (at === shown.at && event.id < shown.id))) return false;
+    // The shown event itself, updated (its visit grew; its start may move earlier), always replaces itself.
+    const older =
+      shown !== undefined && shown.id !== event.id && (at < shown.at || (at === shown.at && event.id < shown.id));
+    if (older) return false;
     this.newest.set(event.cameraId, { at, id: event.id });
     return true;
   }

@@ -26,6 +26,14 @@ describe('LatestEvents', () => {
     expect(latest.offer({ id: 8, cameraId: 'a', startedAt: at('10:00:00') })).toBe(true);
   });
 
+  it('takes the shown event updated even when its visit now starts earlier, and keeps older events out', () => {
+    const latest = new LatestEvents();
+    // Opened at its fast-path frame; the batch's close moves its start to the burst's first detection.
+    expect(latest.offer({ id: 10, cameraId: 'a', startedAt: at('10:00:30') })).toBe(true);
+    expect(latest.offer({ id: 10, cameraId: 'a', startedAt: at('10:00:00') })).toBe(true);
+    expect(latest.offer({ id: 9, cameraId: 'a', startedAt: at('09:59:00') })).toBe(false);
+  });
+
   it('lets any event in after the camera is forgotten', () => {
     const latest = new LatestEvents();
     latest.offer({ id: 9, cameraId: 'a', startedAt: at('11:00:00') });
