@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingAsset, modelPath } from '../../support/env.js';
 import { reanalyse, seedAlert, seedEvent } from '../../support/event-seed.js';
-import { brokerUrl, HomeAssistant, payloadsOf } from '../../support/home-assistant.js';
-import { BACKENDS, backendsUnavailable, startTestHsi, type TestHsi } from '../../support/hsi.js';
-import { clearRetained } from '../../support/mqtt-watcher.js';
+import { type HaSession, startHaSession, stopHaSession } from '../../support/ha-session.js';
+import { type HomeAssistant, payloadsOf } from '../../support/home-assistant.js';
+import { BACKENDS, backendsUnavailable, type TestHsi } from '../../support/hsi.js';
 
 /**
  * A visit's event through its lifecycle (opened, re-analysed, closed), announced on the bus the way the analysis
@@ -22,25 +22,16 @@ for (const backends of BACKENDS) {
   if (skip) console.warn(`skipping the MQTT event lifecycle tests on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`a visit's event as Home Assistant sees it, on ${backends}`, () => {
+    let session: HaSession | undefined;
     let t: TestHsi;
     let ha: HomeAssistant;
     let base: string;
 
     beforeAll(async () => {
-      t = await startTestHsi(backends);
-      base = t.config.mqtt.base_topic;
-      ha = await HomeAssistant.connect(brokerUrl(t.hsi), { base, prefix: t.config.mqtt.discovery_prefix });
-      await ha.next(`${base}/alarm/state`);
+      session = await startHaSession(backends);
+      ({ t, ha, base } = session);
     });
-    afterAll(async () => {
-      await ha?.close();
-      const url = t === undefined ? undefined : brokerUrl(t.hsi);
-      await t?.dispose();
-      if (url !== undefined && backends === 'postgres+redis') {
-        await clearRetained(url, base);
-        await clearRetained(url, `${t.config.mqtt.discovery_prefix}/device`);
-      }
-    });
+    afterAll(() => stopHaSession(backends, session));
 
     const parsed = (topic: string, from: number) =>
       payloadsOf(ha.messages, topic, from).map((p) => JSON.parse(p) as Record<string, unknown>);

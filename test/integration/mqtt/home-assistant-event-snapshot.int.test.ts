@@ -8,9 +8,9 @@ import { extractClipFrames, ffmpegAvailable } from '../../../src/detection/clip-
 import { annotateSnapshot } from '../../../src/mqtt/snapshot.js';
 import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { seedEvent } from '../../support/event-seed.js';
-import { brokerUrl, HomeAssistant } from '../../support/home-assistant.js';
-import { BACKENDS, backendsUnavailable, startTestHsi, type TestHsi } from '../../support/hsi.js';
-import { clearRetained } from '../../support/mqtt-watcher.js';
+import { type HaSession, startHaSession, stopHaSession } from '../../support/ha-session.js';
+import type { HomeAssistant } from '../../support/home-assistant.js';
+import { BACKENDS, backendsUnavailable, type TestHsi } from '../../support/hsi.js';
 
 /**
  * The camera's snapshot (image entity) carries the event's picture before the event's messages reach Home
@@ -56,25 +56,16 @@ for (const backends of BACKENDS) {
   if (skip) console.warn(`skipping the MQTT event snapshot tests on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`the event's snapshot before the event, on ${backends}`, () => {
+    let session: HaSession | undefined;
     let t: TestHsi;
     let ha: HomeAssistant;
     let base: string;
 
     beforeAll(async () => {
-      t = await startTestHsi(backends);
-      base = t.config.mqtt.base_topic;
-      ha = await HomeAssistant.connect(brokerUrl(t.hsi), { base, prefix: t.config.mqtt.discovery_prefix });
-      await ha.next(`${base}/alarm/state`);
+      session = await startHaSession(backends);
+      ({ t, ha, base } = session);
     });
-    afterAll(async () => {
-      await ha?.close();
-      const url = t === undefined ? undefined : brokerUrl(t.hsi);
-      await t?.dispose();
-      if (url !== undefined && backends === 'postgres+redis') {
-        await clearRetained(url, base);
-        await clearRetained(url, `${t.config.mqtt.discovery_prefix}/device`);
-      }
-    });
+    afterAll(() => stopHaSession(backends, session));
 
     /** Positions in the message log of the camera's snapshot, event stream and security event since `from`. */
     async function order(camera: string, from: number) {

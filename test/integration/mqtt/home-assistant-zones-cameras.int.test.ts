@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingAsset, modelPath } from '../../support/env.js';
+import { type HaSession, startHaSession, stopHaSession } from '../../support/ha-session.js';
 import { brokerUrl, HomeAssistant } from '../../support/home-assistant.js';
-import { BACKENDS, backendsUnavailable, startTestHsi, type TestHsi } from '../../support/hsi.js';
-import { clearRetained } from '../../support/mqtt-watcher.js';
+import { BACKENDS, backendsUnavailable, type TestHsi } from '../../support/hsi.js';
 import { freePortRange } from '../../support/ports.js';
 
 /**
@@ -34,6 +34,7 @@ for (const backends of BACKENDS) {
   if (skip) console.warn(`skipping the zone and camera discovery tests on ${backends}: ${skip}`);
 
   describe.skipIf(skip !== undefined)(`zones and cameras changed through the API, in HA, on ${backends}`, () => {
+    let session: HaSession | undefined;
     let t: TestHsi;
     let ha: HomeAssistant;
     let base: string;
@@ -43,21 +44,14 @@ for (const backends of BACKENDS) {
     beforeAll(async () => {
       const port = await freePortRange(1);
       api = `http://127.0.0.1:${port}`;
-      t = await startTestHsi(backends, { HSI_ZONES: CONFIG_ZONES, HSI_HTTP_PORT: String(port) });
+      session = await startHaSession(backends, { HSI_ZONES: CONFIG_ZONES, HSI_HTTP_PORT: String(port) });
+      ({ t, ha, base } = session);
       base = t.config.mqtt.base_topic;
       device = `${t.config.mqtt.discovery_prefix}/device/${base}_front_door/config`;
       ha = await HomeAssistant.connect(brokerUrl(t.hsi), { base, prefix: t.config.mqtt.discovery_prefix });
       await ha.next(`${base}/alarm/state`);
     });
-    afterAll(async () => {
-      await ha?.close();
-      const url = t === undefined ? undefined : brokerUrl(t.hsi);
-      await t?.dispose();
-      if (url !== undefined && backends === 'postgres+redis') {
-        await clearRetained(url, base);
-        await clearRetained(url, `${t.config.mqtt.discovery_prefix}/device`);
-      }
-    });
+    afterAll(() => stopHaSession(backends, session));
 
     const call = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(`${api}${path}`, {
