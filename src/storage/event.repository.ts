@@ -96,23 +96,14 @@ export async function lockEventByBatch(tx: DbOrTx, batchId: string): Promise<Sec
   return row === undefined ? undefined : eventRowToEvent(row);
 }
 
-/** What a visit's re-analysis changes on its event. */
-export interface EventAnalysisUpdate {
-  startedAt: Date;
-  endedAt: Date;
-  riskScore: number;
-  riskLevel: RiskLevel;
-  summary: string;
-  reasoning: string;
-  recommendedAction: string | null;
-  llmPrompt: string | null;
-  analysisSource: NewEvent['analysisSource'];
-  promptVersion: string | null;
-  model: string | null;
-  objectTypes: readonly string[];
+/** What a visit's re-analysis changes on its event: the analysed fields of a new event, and whether it is closed. */
+export type EventAnalysisUpdate = Omit<
+  NewEvent,
+  'batchId' | 'cameraId' | 'isFastPath' | 'detectionCount' | 'closedAt' | 'alertsDue'
+> & {
   /** Null keeps the visit open; a date closes it. */
   closedAt: Date | null;
-}
+};
 
 /**
  * Links more detections of the visit to its event (they must belong to no event: see `insertEventForBatch`) and
