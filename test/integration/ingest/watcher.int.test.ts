@@ -90,7 +90,8 @@ describe.skipIf(skipAssets !== undefined)('MediaWatcher', () => {
 
   // With a 2 s poll, chokidar reports writes and deletions late; the watcher's own stat re-check must catch them.
   it('keeps waiting while a file grows between slow polls', async () => {
-    const { watcher, fired } = await startWatcher(root, 400, true, 2000);
+    // Stable after 1.5 s: appends 150 ms apart must never look stable, also on a loaded 2-core CI machine (400 ms did once).
+    const { watcher, fired } = await startWatcher(root, 1500, true, 2000);
     stop = () => watcher.stop();
     const file = path.join(cam, 'growing.mp4');
     const chunk = Buffer.alloc(16 * 1024, 1);
