@@ -1,5 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
+import type { AlertTarget } from '../commands/types.js';
+
+export type { AlertTarget } from '../commands/types.js';
 
 /**
  * MQTT command payloads, pure: decoding, JSON with a nesting limit, ajv schemas, the alarm panel's two payload
@@ -18,7 +21,6 @@ export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
 export type Parsed<T> = ({ ok: true } & T) | { ok: false; reason: string };
 export type Transaction = string | number;
-export type AlertTarget = { id: string } | { all: true };
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
