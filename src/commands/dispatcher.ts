@@ -73,6 +73,8 @@ export interface CommandDispatcher {
     channel: CommandChannel,
     address?: Partial<CommandInputs[N]>,
   ): Promise<CommandOutcome<CommandResults[N]>>;
+  /** `dispatch` for a channel that answers refusals itself (HTTP): the data, or the refusal thrown as it was. */
+  run<N extends CommandName>(name: N, input: CommandInputs[N], channel: CommandChannel): Promise<CommandResults[N]>;
   /** Refuses something the channel could not map to a command (an MQTT topic HSI has none for): audited and logged. */
   refuse(command: string, resource: CommandResource, channel: CommandChannel, reason: string): Promise<void>;
 }
@@ -215,6 +217,12 @@ export function createCommandDispatcher({ services, log, clock }: CommandDispatc
           return { ok: false, error, message: INTERNAL_ERROR, states: [] };
         }
       }
+    },
+
+    async run(name, input, channel) {
+      const outcome = await this.dispatch(name, input, channel);
+      if (!outcome.ok) throw outcome.error;
+      return outcome.data;
     },
 
     async refuse(command, resource, channel, reason) {

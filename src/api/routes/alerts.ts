@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AlertTarget } from '../../alerts/alert.service.js';
+import { createCommandDispatcher } from '../../commands/dispatcher.js';
+import { createCommandServices } from '../../commands/services.js';
+import type { CommandInputs } from '../../commands/types.js';
 import { ALERT_STATUSES, type AlertStatus } from '../../domain/alert-lifecycle.js';
-import type { Alert } from '../../storage/alert.repository.js';
 import type { ApiContext } from '../context.js';
 import { alertJson } from '../present.js';
 import { listAlertsWithCamera } from '../queries.js';
@@ -42,17 +43,17 @@ const bulkSchema = {
 } as const;
 
 export function alertRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const { db, alerts } = ctx.deps;
+  const { db, log, clock } = ctx.deps;
+  const commands = createCommandDispatcher({ services: createCommandServices(ctx.deps), log, clock });
 
   /** The changed alerts as JSON, each with its camera. */
-  const present = async (changed: readonly Alert[]) => {
-    const rows = await listAlertsWithCamera(db, { ids: changed.map((a) => a.id), limit: Math.max(1, changed.length) });
+  const present = async (ids: readonly string[]) => {
+    const rows = await listAlertsWithCamera(db, { ids: [...ids], limit: Math.max(1, ids.length) });
     return rows.map((r) => alertJson(r.alert, r.cameraId));
   };
-  const apply = (action: Action, target: AlertTarget, request: FastifyRequest) =>
-    action === 'acknowledge'
-      ? alerts.acknowledge(target, ctx.actor(request))
-      : alerts.dismiss(target, ctx.actor(request));
+  /** The table's `alerts.acknowledge|dismiss`, as the request's actor: the ids changed (a refusal is thrown). */
+  const apply = (action: Action, target: CommandInputs['alerts.acknowledge'], request: FastifyRequest) =>
+    commands.run(`alerts.${action}`, target, { actor: ctx.actor(request) });
 
   app.get<{ Querystring: AlertQuery }>(
     '/api/alerts',
