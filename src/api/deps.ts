@@ -1,15 +1,15 @@
-import { sql } from 'kysely';
 import type { AlertService } from '../alerts/alert.service.js';
 import type { ArmingService } from '../alerts/arming.service.js';
 import type { Config } from '../config/schema.js';
 import type { BusEvents } from '../domain/events.js';
-import { detectionJobId } from '../ingest/ingest.service.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { FailedLogins } from '../lib/failed-logins.js';
 import type { Logger } from '../lib/logger.js';
 import type { DetectionJob, JobQueue, QueueCounts, QueueName } from '../queue/contracts.js';
+import type { SystemStatus } from '../status/system-status.js';
 import type { Db } from '../storage/database.js';
+import { pingDatabase } from '../storage/queries/system-status.js';
 
 /** The part of the configuration the API reads; the whole `Config` fits. */
 export type ApiConfig = Pick<Config, 'http' | 'media_root' | 'data_dir'> & {
@@ -47,9 +47,17 @@ export interface ApiDeps {
   extractFrames(file: string): Promise<Buffer[]>;
   /** Refused logins per service, for `hsi_failed_logins_total` (absent: no series). */
   failedLogins?: Pick<FailedLogins, 'counts'>;
+  /**
+   * The system-status read model shared with the MQTT health sensor: `/api/stats` and `/metrics` read it. Absent:
+   * the API builds its own from `db`, `queues`, `failedLogins` and `clock`.
+   */
+  status?: ApiStatus;
   log: Logger;
   clock: Clock;
 }
+
+/** What `/api/stats` and `/metrics` read of the system-status read model. */
+export type ApiStatus = Pick<SystemStatus, 'stats' | 'queueCounts' | 'mediaFiles' | 'activeAlerts' | 'failedLogins'>;
 
 /** The usual probes: `SELECT 1` on the database, `counts()` of every queue, and the MQTT connection's state. */
 export function readinessChecks(
@@ -61,7 +69,7 @@ export function readinessChecks(
   return {
     ...(ingest === undefined ? {} : { ingest }),
     async database() {
-      await sql`SELECT 1`.execute(db);
+      await pingDatabase(db);
     },
     async queues() {
       const entries = await Promise.all(
@@ -70,18 +78,5 @@ export function readinessChecks(
       return Object.fromEntries(entries);
     },
     mqttConnected,
-  };
-}
-
-/**
- * `enqueueDetection` on a queue: a job still held as a dead letter is moved back with fresh attempts, anything else
- * is added under the file's job id (`media-<id>`), so a requeue never runs a file twice.
- */
-export function detectionEnqueuer(
-  queue: Pick<JobQueue<DetectionJob>, 'add' | 'requeue'>,
-): (job: DetectionJob) => Promise<void> {
-  return async (job) => {
-    const jobId = detectionJobId(job.mediaFileId);
-    if (!(await queue.requeue(jobId))) await queue.add(job, { jobId });
   };
 }

@@ -2,19 +2,18 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { BusEvents } from '../domain/events.js';
 import { RISK_LEVELS } from '../domain/risk.js';
 import type { EventBus } from '../lib/event-bus.js';
-import type { FailedLogins, LoginService } from '../lib/failed-logins.js';
+import type { LoginService } from '../lib/failed-logins.js';
 import type { Logger } from '../lib/logger.js';
-import { countActiveAlerts } from '../storage/alert.repository.js';
-import type { Db } from '../storage/database.js';
-import { countByStatus } from '../storage/media-file.repository.js';
-import type { ReadinessChecks } from './deps.js';
+import type { ApiStatus, ReadinessChecks } from './deps.js';
 
 export interface MetricsDeps {
-  db: Db;
+  /**
+   * The system-status read model: queue counts, media files by status, active alerts and the refused logins of the
+   * services running in this process (FTP, embedded broker, alarm code).
+   */
+  status: Pick<ApiStatus, 'queueCounts' | 'mediaFiles' | 'activeAlerts' | 'failedLogins'>;
   bus: EventBus<BusEvents>;
-  checks: Pick<ReadinessChecks, 'queues' | 'mqttConnected'>;
-  /** Refused logins of the services running in this process (FTP, embedded broker, alarm code). */
-  failedLogins?: Pick<FailedLogins, 'counts'> | undefined;
+  checks: Pick<ReadinessChecks, 'mqttConnected'>;
   log: Logger;
 }
 
@@ -46,7 +45,7 @@ function guarded(log: Logger, what: string, fn: () => Promise<void>): () => Prom
  * histograms, events by level and alerts by severity counted from the bus; plus the process metrics.
  */
 export function createMetrics(deps: MetricsDeps): ApiMetrics {
-  const { db, bus, checks, log } = deps;
+  const { status: reader, bus, checks, log } = deps;
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -57,7 +56,7 @@ export function createMetrics(deps: MetricsDeps): ApiMetrics {
     labelNames: ['queue', 'state'] as const,
     registers,
     collect: guarded(log, 'hsi_queue_jobs', async () => {
-      for (const [queue, counts] of Object.entries(await checks.queues())) {
+      for (const [queue, counts] of Object.entries(await reader.queueCounts())) {
         for (const state of QUEUE_STATES) queueJobs.set({ queue, state }, counts[state]);
       }
     }),
@@ -68,14 +67,14 @@ export function createMetrics(deps: MetricsDeps): ApiMetrics {
     labelNames: ['status'] as const,
     registers,
     collect: guarded(log, 'hsi_media_files', async () => {
-      for (const [status, n] of Object.entries(await countByStatus(db))) mediaFiles.set({ status }, n);
+      for (const [status, n] of Object.entries(await reader.mediaFiles())) mediaFiles.set({ status }, n);
     }),
   });
   const activeAlerts: Gauge = new Gauge({
     name: 'hsi_alerts_active',
     help: 'Alerts pending or delivered, not yet acknowledged or dismissed',
     registers,
-    collect: guarded(log, 'hsi_alerts_active', async () => activeAlerts.set(await countActiveAlerts(db))),
+    collect: guarded(log, 'hsi_alerts_active', async () => activeAlerts.set(await reader.activeAlerts())),
   });
   const mqtt: Gauge = new Gauge({
     name: 'hsi_mqtt_connected',
@@ -91,7 +90,7 @@ export function createMetrics(deps: MetricsDeps): ApiMetrics {
     labelNames: ['service'] as const,
     registers,
     collect: () => {
-      for (const [service, count] of Object.entries(deps.failedLogins?.counts() ?? {}) as [LoginService, number][]) {
+      for (const [service, count] of Object.entries(reader.failedLogins()) as [LoginService, number][]) {
         const delta = count - (seenFailures.get(service) ?? 0);
         if (delta < 0) continue;
         failedLogins.inc({ service }, delta);

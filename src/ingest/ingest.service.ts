@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import type { DetectionJob, JobQueue } from '../queue/contracts.js';
 import { ensureCamera, touchCamera } from '../storage/camera.repository.js';
 import type { Db } from '../storage/database.js';
-import { addAlias, insertMediaFile, recordRejection } from '../storage/media-file.repository.js';
+import { addAlias, findMediaBySha, insertMediaFile, recordRejection } from '../storage/media-file.repository.js';
 import { inspectMediaFile } from './inspect-file.js';
 
 export interface IngestLimits {
@@ -37,6 +37,20 @@ export type IngestOutcome =
 const SKIP_CODES: ReadonlySet<string> = new Set(['TRANSIENT', 'MEDIA_GONE']);
 
 export const detectionJobId = (mediaFileId: number): string => `media-${mediaFileId}`;
+
+/**
+ * Queues a detection job for a media file put back to `queued` (the API's dead-letter requeue): a job still held as
+ * a dead letter is moved back with fresh attempts, anything else is added under the file's job id (`media-<id>`),
+ * so a requeue never runs a file twice.
+ */
+export function detectionEnqueuer(
+  queue: Pick<JobQueue<DetectionJob>, 'add' | 'requeue'>,
+): (job: DetectionJob) => Promise<void> {
+  return async (job) => {
+    const jobId = detectionJobId(job.mediaFileId);
+    if (!(await queue.requeue(jobId))) await queue.add(job, { jobId });
+  };
+}
 
 /** Path relative to the media root with forward slashes: how files are named in the database. */
 export function relativeMediaPath(mediaRoot: string, file: string): string {
@@ -124,11 +138,8 @@ export class IngestService {
     mtime: Date,
   ): Promise<IngestOutcome> {
     const { db, log } = this.deps;
-    const original = await db
-      .selectFrom('media_files')
-      .select(['id', 'path'])
-      .where('sha256', '=', sha256)
-      .executeTakeFirstOrThrow();
+    const original = await findMediaBySha(db, sha256);
+    if (original === undefined) throw new Error(`no media file with sha256 ${sha256}`);
     if (original.path === relPath) {
       log.debug({ camera_id: cameraId, media_file_id: original.id, path: relPath }, 'file already stored');
       return { kind: 'known', mediaFileId: original.id, cameraId };

@@ -2,8 +2,9 @@ import type { AlertService } from '../alerts/alert.service.js';
 import { alertToRecord } from '../alerts/alert.service.js';
 import type { AlertRecord } from '../domain/events.js';
 import type { Logger } from '../lib/logger.js';
-import { alertRowToAlert, getAlert } from '../storage/alert.repository.js';
+import { getAlert } from '../storage/alert.repository.js';
 import type { Db } from '../storage/database.js';
+import { listAlertsWithCamera } from '../storage/queries/alerts-with-camera.js';
 import type { MqttPublisher } from './client.js';
 import { alertEventEntityPayload, alertStreamPayload } from './payloads.js';
 import * as t from './topics.js';
@@ -75,19 +76,8 @@ export class AlertDelivery {
   }
 
   private async pendingAlerts(): Promise<AlertRecord[]> {
-    const rows = await this.deps.db
-      .selectFrom('alerts')
-      .leftJoin('events', 'events.id', 'alerts.event_id')
-      .selectAll('alerts')
-      .select('events.camera_id as event_camera_id')
-      .where('alerts.status', '=', 'pending')
-      .orderBy('alerts.created_at', 'asc')
-      .orderBy('alerts.id', 'asc')
-      .execute();
-    return rows.map((row) => {
-      const { event_camera_id, ...alert } = row;
-      return alertToRecord(alertRowToAlert(alert), event_camera_id ?? '');
-    });
+    const rows = await listAlertsWithCamera(this.deps.db, { statuses: ['pending'], order: 'oldest' });
+    return rows.map((row) => alertToRecord(row.alert, row.cameraId ?? ''));
   }
 
   /** Runs `fn` after every earlier run; errors are logged, never passed on. */

@@ -1,18 +1,18 @@
-import { sql } from 'kysely';
 import type { AlertService } from '../alerts/alert.service.js';
 import { alertToRecord } from '../alerts/alert.service.js';
 import type { ArmingService } from '../alerts/arming.service.js';
-import { eventToRecord } from '../analysis/analysis.worker.js';
 import type { HomeAssistantConfig, MqttConfig } from '../config/schema.js';
 import type { BusEvents } from '../domain/events.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
-import { listActiveAlerts } from '../storage/alert.repository.js';
+import type { SystemStatus } from '../status/system-status.js';
+import { countActiveAlerts } from '../storage/alert.repository.js';
 import { listCameras } from '../storage/camera.repository.js';
 import type { Db } from '../storage/database.js';
-import { getEvent } from '../storage/event.repository.js';
+import { eventToRecord, latestEventOfCamera } from '../storage/event.repository.js';
 import { latestGpuSample } from '../storage/gpu-stats.repository.js';
+import { listAlertsWithCamera } from '../storage/queries/alerts-with-camera.js';
 import { getZone, listZones } from '../storage/zone.repository.js';
 import { AlertDelivery } from './alert-delivery.js';
 import type { MqttPublisher } from './client.js';
@@ -48,7 +48,12 @@ export interface BridgeDeps {
   alerts: AlertService;
   arming: ArmingService;
   commands: CommandHandler;
-  health: () => Promise<SystemHealth>;
+  /**
+   * The system health sensor's reading: the shared system-status read model (`status.health()`), or (until the
+   * composition root passes it) a function. One of the two is required; `status` wins.
+   */
+  status?: Pick<SystemStatus, 'health'>;
+  health?: () => Promise<SystemHealth>;
   log: Logger;
   clock: Clock;
   /** Random 0..1, for the 0-5 s delay after Home Assistant's birth message (tests pass a fixed one). */
@@ -265,16 +270,7 @@ export class MqttBridge {
     publisher.publish(t.alarmStateTopic(base), alarmStatePayload(await arming.houseMode()), RETAINED);
     for (const camera of await listCameras(db)) {
       publisher.publish(t.detectStateTopic(base, camera.id), camera.detection_enabled ? 'ON' : 'OFF', RETAINED);
-      const last = await db
-        .selectFrom('events')
-        .select('id')
-        .where('camera_id', '=', camera.id)
-        .where('deleted_at', 'is', null)
-        .orderBy('started_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      const event = last === undefined ? undefined : await getEvent(db, last.id);
+      const event = await latestEventOfCamera(db, camera.id);
       if (event === undefined) {
         this.latest.forget(camera.id);
         continue;
@@ -313,25 +309,19 @@ export class MqttBridge {
 
   private async publishActiveAlerts(): Promise<void> {
     const { db, publisher, mqtt } = this.deps;
-    const active = await listActiveAlerts(db, 10);
-    const total = await sql<{
-      n: number;
-    }>`SELECT count(*)::int AS n FROM alerts WHERE status IN ('pending', 'delivered')`.execute(db);
-    const cameraOf = new Map<number, string>();
-    for (const a of active) {
-      if (!cameraOf.has(a.eventId))
-        cameraOf.set(a.eventId, (await getEvent(db, a.eventId, { includeDeleted: true }))?.cameraId ?? '');
-    }
-    const records = active.map((a) => alertToRecord(a, cameraOf.get(a.eventId) ?? ''));
+    const active = await listAlertsWithCamera(db, { statuses: ['pending', 'delivered'], limit: 10 });
+    const total = await countActiveAlerts(db);
+    const records = active.map((a) => alertToRecord(a.alert, a.cameraId ?? ''));
     publisher.publish(
       t.activeAlertsTopic(mqtt.base_topic),
-      JSON.stringify(activeAlertsPayload(records, total.rows[0]?.n ?? 0)),
+      JSON.stringify(activeAlertsPayload(records, total)),
       RETAINED,
     );
   }
 
   private async publishHealth(): Promise<void> {
-    const health = await this.deps.health();
+    const health = this.deps.status !== undefined ? await this.deps.status.health() : await this.deps.health?.();
+    if (health === undefined) throw new Error('neither `status` nor `health` was given to the bridge');
     this.deps.publisher.publish(
       t.systemHealthTopic(this.deps.mqtt.base_topic),
       JSON.stringify(systemHealthPayload(health)),

@@ -1,26 +1,18 @@
 import path from 'node:path';
-import type { MediaType } from '../domain/events.js';
 import { permanentError } from '../lib/errors.js';
 import { readVerifiedMedia, withVerifiedMediaCopy } from '../lib/verified-media.js';
+import type { SnapshotDetection } from '../media/snapshot.js';
 import type { DbOrTx } from '../storage/database.js';
-import type { SnapshotDetection } from './snapshot.js';
+import { getMediaFile } from '../storage/media-file.repository.js';
+import { type EventDetectionPicture, eventDetectionPictures } from '../storage/queries/event-pictures.js';
+
+export type { EventDetectionPicture } from '../storage/queries/event-pictures.js';
 
 /**
  * The picture of a security event for the camera's `snapshot` image entity: the frame of the event's
  * highest-confidence detection (a photo, or the sampled frame of a clip), with every detection of that same frame.
  * The bridge publishes it before the event's messages, so an automation triggered by the event reads this picture.
  */
-
-export interface EventDetectionPicture {
-  detectionId: number;
-  mediaFileId: number;
-  mediaPath: string;
-  mediaType: MediaType;
-  frameIndex: number | null;
-  objectType: string;
-  confidence: number;
-  box: { x: number; y: number; width: number; height: number };
-}
 
 export interface BestFrame {
   /** The highest-confidence detection (lowest id on a tie). */
@@ -47,40 +39,6 @@ export function bestFrame(detections: readonly EventDetectionPicture[]): BestFra
     .filter((d) => d.mediaFileId === frame.mediaFileId && d.frameIndex === frame.frameIndex)
     .map((d) => ({ label: d.objectType, confidence: d.confidence, box: d.box }));
   return { best: frame, boxes };
-}
-
-/** An event's detections with their media file, for `bestFrame`. */
-export async function eventDetectionPictures(db: DbOrTx, eventId: number): Promise<EventDetectionPicture[]> {
-  const rows = await db
-    .selectFrom('event_detections as ed')
-    .innerJoin('detections as d', 'd.id', 'ed.detection_id')
-    .innerJoin('media_files as m', 'm.id', 'd.media_file_id')
-    .select([
-      'd.id',
-      'd.media_file_id',
-      'd.frame_index',
-      'd.object_type',
-      'd.confidence',
-      'd.bbox_x',
-      'd.bbox_y',
-      'd.bbox_width',
-      'd.bbox_height',
-      'm.path',
-      'm.media_type',
-    ])
-    .where('ed.event_id', '=', eventId)
-    .orderBy('d.id')
-    .execute();
-  return rows.map((r) => ({
-    detectionId: r.id,
-    mediaFileId: r.media_file_id,
-    mediaPath: r.path,
-    mediaType: r.media_type,
-    frameIndex: r.frame_index,
-    objectType: r.object_type,
-    confidence: r.confidence,
-    box: { x: r.bbox_x, y: r.bbox_y, width: r.bbox_width, height: r.bbox_height },
-  }));
 }
 
 /** `relative` under `mediaRoot`; a stored path that leaves the root is refused (the database is not trusted). */
@@ -118,11 +76,8 @@ export async function loadEventPicture(deps: EventPictureDeps, eventId: number):
   if (frame === undefined) return undefined;
   const { best } = frame;
   underMediaRoot(deps.mediaRoot, best.mediaPath);
-  const recorded = await deps.db
-    .selectFrom('media_files')
-    .select(['sha256', 'size'])
-    .where('id', '=', best.mediaFileId)
-    .executeTakeFirstOrThrow();
+  const recorded = await getMediaFile(deps.db, best.mediaFileId);
+  if (recorded === undefined) throw new Error(`media file ${best.mediaFileId} is gone`);
   const size = Number(recorded.size);
   let image: Buffer | undefined;
   if (best.mediaType === 'image') {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { EventRecord } from '../domain/events.js';
 import type { RiskLevel } from '../domain/risk.js';
 import { AppError } from '../lib/errors.js';
 import type { DbOrTx } from './database.js';
@@ -186,6 +187,47 @@ export async function getEvent(
   if (options.includeDeleted !== true) q = q.where('deleted_at', 'is', null);
   const row = await q.executeTakeFirst();
   return row === undefined ? undefined : eventRowToEvent(row);
+}
+
+/** A stored event as the bus, MQTT and the API show it (the boundary from the row's shape). */
+export function eventToRecord(e: SecurityEvent): EventRecord {
+  return {
+    id: e.id,
+    batchId: e.batchId,
+    cameraId: e.cameraId,
+    startedAt: e.startedAt,
+    endedAt: e.endedAt,
+    riskScore: e.riskScore,
+    riskLevel: e.riskLevel,
+    summary: e.summary,
+    reasoning: e.reasoning,
+    recommendedAction: e.recommendedAction,
+    objectTypes: e.objectTypes,
+    detectionCount: e.detectionCount,
+    isFastPath: e.isFastPath,
+    analysisSource: e.analysisSource,
+    closedAt: e.closedAt,
+  };
+}
+
+/** The newest event (not deleted) of a camera: latest start, then highest id. */
+export async function latestEventOfCamera(db: DbOrTx, cameraId: string): Promise<SecurityEvent | undefined> {
+  const row = await db
+    .selectFrom('events')
+    .select(EVENT_COLUMNS)
+    .where('camera_id', '=', cameraId)
+    .where('deleted_at', 'is', null)
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row === undefined ? undefined : eventRowToEvent(row);
+}
+
+/** The camera of an event, deleted or not; undefined when there is no such event. */
+export async function cameraOfEvent(db: DbOrTx, eventId: number): Promise<string | undefined> {
+  const row = await db.selectFrom('events').select('camera_id').where('id', '=', eventId).executeTakeFirst();
+  return row?.camera_id;
 }
 
 export async function getEventByBatch(db: DbOrTx, batchId: string): Promise<SecurityEvent | undefined> {

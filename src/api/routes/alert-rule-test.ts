@@ -5,10 +5,10 @@ import { toZoneHit } from '../../domain/zones.js';
 import type { StoredAlertRule } from '../../storage/alert-rule.repository.js';
 import type { DbOrTx } from '../../storage/database.js';
 import { listEvents, type SecurityEvent } from '../../storage/event.repository.js';
+import { detectionFactsOfEvents, type EventDetectionFacts } from '../../storage/queries/detections.js';
 import { listZones, type StoredZone } from '../../storage/zone.repository.js';
 import type { ApiContext } from '../context.js';
 import { iso } from '../present.js';
-import { detectionFactsOfEvents, type EventDetectionFacts } from '../queries.js';
 import { dateTime, errors, houseModeSchema, riskLevel, textIdParams } from '../schemas.js';
 
 /** Loads the rule named by the request's `:id` (404 when none), in `db` when given. */

@@ -3,11 +3,11 @@ import { open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { readVerifiedMedia, UnverifiedMediaError, withVerifiedMediaCopy } from '../../lib/verified-media.js';
-import { annotateSnapshot } from '../../mqtt/snapshot.js';
+import { annotateSnapshot } from '../../media/snapshot.js';
+import type { DetectionImageSource } from '../../storage/queries/detections.js';
+import { detectionImageSource, detectionThumbnailPath } from '../../storage/queries/detections.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
-import type { DetectionImageSource } from '../queries.js';
-import { detectionImageSource, detectionThumbnailPath } from '../queries.js';
 import { errors, idParams } from '../schemas.js';
 
 /** Longest side of a served image: source resolution for any camera, never enlarged. */

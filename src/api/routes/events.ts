@@ -10,10 +10,10 @@ import {
   softDeleteEvent,
 } from '../../storage/event.repository.js';
 import { getFeedback } from '../../storage/feedback.repository.js';
+import { detectionsOfEvent } from '../../storage/queries/detections.js';
 import type { ApiContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { detectionJson, eventJson, feedbackJson } from '../present.js';
-import { detectionsOfEvent } from '../queries.js';
 import { dateTime, detectionSchema, errors, eventSchema, feedbackSchema, idParams, riskLevel } from '../schemas.js';
 
 /** Full-text search pages through at most this many best matches. */

@@ -1,9 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { errorMessage } from '../../lib/errors.js';
-import { countActiveAlerts } from '../../storage/alert.repository.js';
-import { listCameras } from '../../storage/camera.repository.js';
-import { feedbackSummary } from '../../storage/feedback.repository.js';
-import { countByStatus } from '../../storage/media-file.repository.js';
 import type { ApiContext } from '../context.js';
 import { errors, queueCountsSchema } from '../schemas.js';
 
@@ -79,7 +75,7 @@ const statsSchema = {
 } as const;
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const { checks, db } = ctx.deps;
+  const { checks } = ctx.deps;
   app.get(
     '/api/health/live',
     {
@@ -134,19 +130,19 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async () => {
-      const [media, levels, active, queues, cameras] = await Promise.all([
-        countByStatus(db),
-        feedbackSummary(db),
-        countActiveAlerts(db),
-        checks.queues(),
-        listCameras(db),
-      ]);
+      const stats = await ctx.status.stats();
       const events: Record<string, number> = { total: 0 };
-      for (const level of levels) {
+      for (const level of stats.eventsByLevel) {
         events[level.level] = level.events;
         events.total = (events.total ?? 0) + level.events;
       }
-      return { media_files: media, events, alerts: { active }, queues, cameras: cameras.length };
+      return {
+        media_files: stats.mediaFiles,
+        events,
+        alerts: { active: stats.activeAlerts },
+        queues: stats.queues,
+        cameras: stats.cameras.total,
+      };
     },
   );
 }

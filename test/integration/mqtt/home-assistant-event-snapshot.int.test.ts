@@ -5,7 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractClipFrames, ffmpegAvailable } from '../../../src/detection/clip-frames.js';
-import { annotateSnapshot } from '../../../src/mqtt/snapshot.js';
+import { annotateSnapshot } from '../../../src/media/snapshot.js';
 import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { seedEvent } from '../../support/event-seed.js';
 import { type HaSession, startHaSession, stopHaSession } from '../../support/ha-session.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { isPermanent } from '../../../src/lib/errors.js';
-import { annotateSnapshot, overlaySvg, snapshotSize } from '../../../src/mqtt/snapshot.js';
+import { annotateSnapshot, overlaySvg, snapshotSize } from '../../../src/media/snapshot.js';
 import { fixtureImage, missingAsset } from '../../support/env.js';
 
 const astronaut = fixtureImage('person_astronaut.png');
