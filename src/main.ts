@@ -1,36 +1,34 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import {
+  analysisQueueOf,
+  createLlmClient,
+  detectionQueueOf,
+  enrichmentQueueOf,
+  openMigratedStore,
+  queueFactoryFor,
+} from './adapters.js';
 import type { BatchAggregator } from './aggregation/batch-aggregator.js';
-import { type BatchStore, MemoryBatchStore } from './aggregation/batch-store.js';
-import { RedisBatchStore } from './aggregation/redis-batch.store.js';
 import { AlertService } from './alerts/alert.service.js';
 import { ArmingService } from './alerts/arming.service.js';
-import { detectionEnqueuer, readinessChecks, startApi } from './api/server.js';
 import type { Config } from './config/schema.js';
 import type { ObjectDetector } from './detection/object-detector.js';
 import type { BusEvents } from './domain/events.js';
-import { startFtpReceiver } from './ingest/ftp-receiver.js';
+import { collectContributions, type Feature, type FeatureContext, type Running, runsHere } from './feature.js';
+import { allFeatures } from './features.js';
 import type { IngestService } from './ingest/ingest.service.js';
-import type { RootHealth } from './ingest/watcher.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { EventBus } from './lib/event-bus.js';
 import { FailedLogins } from './lib/failed-logins.js';
 import type { Logger } from './lib/logger.js';
+import { RedisBusRelay } from './lib/redis-bus-relay.js';
+import { StopStack } from './lib/stop-stack.js';
+import { OnnxModelRuntime } from './models/model-runtime.js';
 import type { MqttBridge } from './mqtt/bridge.js';
 import { syncConfiguration } from './ops/config-sync.js';
-import { startGpuSampler } from './ops/gpu-stats.js';
-import { startRetentionSchedule } from './ops/retention.js';
-import { type AnalysisJob, type DetectionJob, type JobQueue, QUEUE_NAMES } from './queue/contracts.js';
-import { createQueueFactory } from './queue/factory.js';
-import { openStore, storeOptionsFrom } from './storage/connect.js';
+import type { AnalysisJob, DetectionJob, JobQueue } from './queue/contracts.js';
+import { assertRolesFitBackends, ROLES, type Role } from './roles.js';
 import type { Store } from './storage/database.js';
-import { migrate } from './storage/migrate.js';
-import { clipFrameExtractor, createDetector, startDetectionWorker, startIngest } from './wiring/detection-stage.js';
-import { createLlmClient, startEventStage } from './wiring/event-stage.js';
-import { startMqttStage } from './wiring/mqtt-stage.js';
-import { RedisBusRelay } from './wiring/redis-bus-relay.js';
-import { assertRolesFitBackends, ROLES, type Role } from './wiring/roles.js';
-import { StopStack } from './wiring/stop-stack.js';
 
 export interface Hsi {
   readonly config: Config;
@@ -59,9 +57,14 @@ export interface StartOptions {
   detector?: ObjectDetector;
   /** Default: every role. */
   roles?: ReadonlySet<Role>;
+  /** Features started after HSI's own (tests of the seam; a capability of the product belongs in `allFeatures`). */
+  extraFeatures?: readonly Feature[];
 }
 
-/** Composition root: builds every adapter from the configuration, starts the stages, stops them in reverse. */
+/**
+ * The composition root: builds every adapter from the configuration once, then starts the features that are
+ * enabled and hold one of this process's roles, in order, and stops them in reverse (adapters last).
+ */
 export async function startHsi(config: Config, log: Logger, options: StartOptions = {}): Promise<Hsi> {
   const clock = options.clock ?? systemClock;
   const roles = options.roles ?? new Set(ROLES);
@@ -70,148 +73,106 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
   try {
     mkdirSync(config.data_dir, { recursive: true });
     mkdirSync(config.media_root, { recursive: true });
-    const llm = roles.has('analyze') ? createLlmClient(config, log) : undefined;
-    const store = await openStore(storeOptionsFrom(config, log));
-    stack.push('database', () => store.close());
-    await migrate(store, log);
-    await syncConfiguration(store.db, config, log);
-
-    const detector = roles.has('detect') ? (options.detector ?? (await createDetector(config, log))) : undefined;
-    if (detector !== undefined) stack.push('detector', () => detector.close());
-    const queues = createQueueFactory({ redisUrl: config.redis.url, prefix: config.redis.prefix, log, clock });
-    stack.push('queues', () => queues.close());
-    const bus = new EventBus<BusEvents>(log);
-    stack.push('bus', async () => bus.removeAll());
-    if (roles.size < ROLES.length) {
-      const relay = new RedisBusRelay(config.redis.url, config.redis.prefix, bus, log);
-      await relay.start();
-      stack.push('bus relay', () => relay.stop());
+    const ctx = await buildContext(config, log, clock, roles, options, stack);
+    const features = [...allFeatures(), ...(options.extraFeatures ?? [])].filter((f) => runsHere(f, config, roles));
+    for (const feature of features) {
+      // Pushed first: a feature whose start fails half-way still stops what it started.
+      stack.push(feature.name, async () => feature.stop?.());
+      await feature.start?.(ctx);
     }
-    const policy = { attempts: config.queue.attempts, backoffMs: config.queue.backoff_ms };
-    const analysisQueue = queues.create<AnalysisJob>(QUEUE_NAMES.analysis, policy);
-    stack.push('analysis queue', () => analysisQueue.close());
-    const detectionQueue = queues.create<DetectionJob>(QUEUE_NAMES.detection, policy);
-    stack.push('detection queue', () => detectionQueue.close());
-    const alerts = new AlertService({ db: store.db, bus, log, clock });
-    const arming = new ArmingService({ db: store.db, bus, log, clock });
-
-    let aggregator: BatchAggregator | undefined;
-    if (roles.has('detect') || roles.has('analyze')) {
-      const batches: BatchStore =
-        config.redis.url === ''
-          ? new MemoryBatchStore()
-          : new RedisBatchStore(config.redis.url, config.redis.prefix, log);
-      stack.push('batch store', () => batches.close());
-      const parts = { db: store.db, queue: analysisQueue, batches, alerts, bus, log, clock };
-      aggregator = await startEventStage(config, parts, llm, { analyze: roles.has('analyze') }, stack);
-    }
-    // Known once ingest starts (after the API and the bridge): whether the media root is watched.
-    let ingestHealth: (() => RootHealth) | undefined;
-    // Each service that checks credentials registers its count as it starts; /metrics reads them.
-    const failedLogins = new FailedLogins();
-    const mqtt = roles.has('bridge')
-      ? await startMqttStage(
-          config,
-          {
-            db: store.db,
-            bus,
-            alerts,
-            arming,
-            queues: { detection: detectionQueue, analysis: analysisQueue },
-            llm,
-            log,
-            clock,
-            ingest: () => ingestHealth?.(),
-            failedLogins,
-          },
-          stack,
-        )
-      : undefined;
-    const parts = { db: store.db, queue: detectionQueue, bus, log, clock };
-    if (roles.has('api') && config.http.enabled) {
-      const queuesByName = { detection: detectionQueue, analysis: analysisQueue };
-      const api = await startApi(config, {
-        db: store.db,
-        bus,
-        alerts,
-        arming,
-        queues: queuesByName,
-        checks: readinessChecks(
-          store.db,
-          queuesByName,
-          () => mqtt?.connected ?? false,
-          () => ingestHealth?.(),
-        ),
-        enqueueDetection: detectionEnqueuer(detectionQueue),
-        extractFrames: clipFrameExtractor(config),
-        failedLogins,
-        log,
-        clock,
-      });
-      stack.push('http api', () => api.close());
-    }
-    if (detector !== undefined) {
-      const worker = startDetectionWorker(config, { ...parts, detector });
-      stack.push('thumbnail backlog', () => worker.stop());
-    }
-    const started = roles.has('ingest') ? startIngest(config, parts, stack) : undefined;
-    ingestHealth = started?.health;
-    if (roles.has('ingest') && config.ftp.enabled) {
-      // Cameras that can only upload by FTP write into media_root through it; the watcher ingests their files.
-      const ftp = await startFtpReceiver(config.ftp, {
-        mediaRoot: config.media_root,
-        maxFileBytes: config.ingest.max_file_mb * 1024 * 1024,
-        log,
-      });
-      stack.push('ftp receiver', () => ftp.close());
-      failedLogins.register('ftp', () => ftp.failedLogins());
-    }
-    if (roles.has('ingest')) {
-      // The ingest role owns media_root: it removes what retention says is due.
-      const retention = startRetentionSchedule({
-        db: store.db,
-        mediaRoot: config.media_root,
-        dataDir: config.data_dir,
-        config: config.retention,
-        clock,
-        log: log.child({ component: 'retention' }),
-      });
-      stack.push('retention', () => retention.stop());
-    }
-    if (detector !== undefined) {
-      const gpu = startGpuSampler({ db: store.db, log: log.child({ component: 'gpu' }), clock, intervalMs: 30_000 });
-      stack.push('gpu sampler', async () => gpu.stop());
-    }
-    log.info(
-      {
-        roles: [...roles],
-        database: store.engine,
-        queue: queues.kind,
-        model: detector === undefined ? null : path.basename(detector.info.modelPath),
-        provider: detector?.info.provider ?? null,
-        analysis: llm === undefined ? 'rules' : `llm:${llm.model}`,
-        media_root: config.media_root,
-      },
-      'HSI ready',
-    );
-    return {
-      config,
-      roles,
-      store,
-      bus,
-      detector,
-      detectionQueue,
-      analysisQueue,
-      ingest: started?.ingest,
-      aggregator,
-      alerts,
-      arming,
-      mqtt,
-      reconciled: started?.reconciled ?? Promise.resolve(),
-      stop: () => stack.unwind(),
-    };
+    logReady(ctx, features);
+    return hsiOf(ctx, () => stack.unwind());
   } catch (error) {
     await stack.unwind();
     throw error;
   }
+}
+
+async function buildContext(
+  config: Config,
+  log: Logger,
+  clock: Clock,
+  roles: ReadonlySet<Role>,
+  options: StartOptions,
+  stack: StopStack,
+): Promise<FeatureContext> {
+  const features = [...allFeatures(), ...(options.extraFeatures ?? [])];
+  const llm = roles.has('analyze') ? createLlmClient(config, log) : undefined;
+  const store = await openMigratedStore(config, log);
+  stack.push('database', () => store.close());
+  await syncConfiguration(store.db, config, log);
+  const models = new OnnxModelRuntime({ config, log, detector: options.detector });
+  stack.push('model runtime', () => models.close());
+  const factory = queueFactoryFor(config, log, clock);
+  stack.push('queues', () => factory.close());
+  const bus = new EventBus<BusEvents>(log);
+  stack.push('bus', async () => bus.removeAll());
+  if (roles.size < ROLES.length) {
+    const relay = new RedisBusRelay(config.redis.url, config.redis.prefix, bus, log);
+    await relay.start();
+    stack.push('bus relay', () => relay.stop());
+  }
+  const queues = {
+    factory,
+    analysis: analysisQueueOf(factory, config),
+    enrichment: enrichmentQueueOf(factory, config),
+    detection: detectionQueueOf(factory, config),
+  };
+  stack.push('analysis queue', () => queues.analysis.close());
+  stack.push('enrichment queue', () => queues.enrichment.close());
+  stack.push('detection queue', () => queues.detection.close());
+  return {
+    config,
+    log,
+    clock,
+    roles,
+    store,
+    db: store.db,
+    bus,
+    queues,
+    models,
+    alerts: new AlertService({ db: store.db, bus, log, clock }),
+    arming: new ArmingService({ db: store.db, bus, log, clock }),
+    llm,
+    failedLogins: new FailedLogins(),
+    contributions: collectContributions(features, config),
+    running: {},
+  };
+}
+
+function logReady(ctx: FeatureContext, features: readonly Feature[]): void {
+  const detector = ctx.running.detector;
+  ctx.log.info(
+    {
+      roles: [...ctx.roles],
+      features: features.map((f) => f.name),
+      database: ctx.store.engine,
+      queue: ctx.queues.factory.kind,
+      model: detector === undefined ? null : path.basename(detector.info.modelPath),
+      provider: detector?.info.provider ?? null,
+      analysis: ctx.llm === undefined ? 'rules' : `llm:${ctx.llm.model}`,
+      media_root: ctx.config.media_root,
+    },
+    'HSI ready',
+  );
+}
+
+function hsiOf(ctx: FeatureContext, stop: () => Promise<void>): Hsi {
+  const running: Running = ctx.running;
+  return {
+    config: ctx.config,
+    roles: ctx.roles,
+    store: ctx.store,
+    bus: ctx.bus,
+    detector: running.detector,
+    detectionQueue: ctx.queues.detection,
+    analysisQueue: ctx.queues.analysis,
+    ingest: running.ingest,
+    aggregator: running.aggregator,
+    alerts: ctx.alerts,
+    arming: ctx.arming,
+    mqtt: running.mqtt,
+    reconciled: running.reconciled ?? Promise.resolve(),
+    stop,
+  };
 }

@@ -19,6 +19,7 @@ import {
 import { ensurePromptVersion } from '../storage/prompt-version.repository.js';
 import { type AssessRiskResult, assessRisk } from './assess-with-fallback.js';
 import { type BatchFacts, detectionsByIds, gatherFacts, type SiteFacts, unclaimedDetections } from './event-facts.js';
+import type { FactSource } from './facts.js';
 import type { LlmClient } from './llm-client.js';
 import { buildRiskPrompt, PROMPT_VERSION } from './prompts.js';
 import { scoreEvent } from './rules-scorer.js';
@@ -34,6 +35,8 @@ export interface AnalysisWorkerDeps {
   timeZone: string;
   /** The site's latitude and longitude: night from dusk to dawn. Absent or null: night is 22:00-05:59. */
   location?: SiteLocation | null;
+  /** The enabled features' fact sources, asked about every visit; absent: none. */
+  factSources?: readonly FactSource[];
 }
 
 const siteOf = (deps: AnalysisWorkerDeps): SiteFacts => ({ timeZone: deps.timeZone, location: deps.location ?? null });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type ClassFilter, filterDetections, type RawDetection } from '../domain/detection.js';
-import type { BusEvents, DetectionRecord } from '../domain/events.js';
+import type { BusEvents } from '../domain/events.js';
 import { type Zone, zonesHit } from '../domain/zones.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, errorMessage, isPermanent, permanentError } from '../lib/errors.js';
@@ -12,6 +12,7 @@ import type { DetectionJob, JobContext, JobHandler } from '../queue/contracts.js
 import { touchCamera } from '../storage/camera.repository.js';
 import type { Db } from '../storage/database.js';
 import { replaceDetections } from '../storage/detection.repository.js';
+import { detectionRowToRecord } from '../storage/detection-record.js';
 import { claimForProcessing, markDoneIfPending, markError } from '../storage/media-file.repository.js';
 import type { DetectionRow, NewDetection } from '../storage/tables/detection.table.js';
 import type { MediaFileRow } from '../storage/tables/media-file.table.js';
@@ -218,21 +219,6 @@ function announce(
     latencyMs: deps.clock.now() - job.queuedAt,
     timings,
   });
-}
-
-export function detectionRowToRecord(row: DetectionRow): DetectionRecord {
-  return {
-    id: row.id,
-    cameraId: row.camera_id,
-    mediaFileId: row.media_file_id,
-    filePath: row.file_path,
-    detectedAt: row.detected_at,
-    objectType: row.object_type,
-    confidence: row.confidence,
-    bbox: { x: row.bbox_x, y: row.bbox_y, width: row.bbox_width, height: row.bbox_height },
-    thumbnailPath: row.thumbnail_path,
-    frameIndex: row.frame_index,
-  };
 }
 
 async function handleFailure(

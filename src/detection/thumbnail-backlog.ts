@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Db } from '../storage/database.js';
+import { setThumbnailPaths } from '../storage/detection.repository.js';
 
 /** Crops still to write for one committed image: its detections (ids and boxes, in order) and where they go. */
 export interface ThumbnailTask {
@@ -97,19 +98,11 @@ export class ThumbnailBacklog {
       return; // removed or replaced since: nothing to crop
     }
     const paths = await this.deps.write(image, task.detections, task.dir, task.baseName);
-    let orphans: string[] = [];
-    await this.deps.db.transaction().execute(async (tx) => {
-      for (const [i, detection] of task.detections.entries()) {
-        const file = paths[i];
-        if (file === undefined) continue;
-        const updated = await tx
-          .updateTable('detections')
-          .set({ thumbnail_path: file })
-          .where('id', '=', detection.id)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) === 0) orphans = [...orphans, file];
-      }
+    const thumbnails = task.detections.flatMap((detection, i) => {
+      const file = paths[i];
+      return file === undefined ? [] : [{ detectionId: detection.id, path: file }];
     });
+    const orphans = await setThumbnailPaths(this.deps.db, thumbnails);
     // Detections replaced or removed meanwhile: their crops would belong to nobody.
     await Promise.all(orphans.map((file) => rm(file, { force: true })));
   }

@@ -46,6 +46,16 @@ export interface BusEvents {
     media?: { path: string; sha256: string; size: number };
   };
   /**
+   * The enabled frame processors have run on a file's frames (each succeeded, partly succeeded or failed: its
+   * `outcomes`). With a processor enabled the aggregator batches on this instead of `detection.created`.
+   */
+  'detection.enriched': {
+    cameraId: string;
+    mediaFileId: number;
+    detections: DetectionRecord[];
+    outcomes: { processor: string; status: 'success' | 'partial' | 'failed' }[];
+  };
+  /**
    * A visit's event was opened (at the fast path, with every detection of that frame) or, when no fast path
    * happened, created when its batch closed (then `event.closedAt` is already set).
    */

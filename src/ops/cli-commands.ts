@@ -1,11 +1,13 @@
+import { openMigratedStore } from '../adapters.js';
 import { loadConfig, redactConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { AppError } from '../lib/errors.js';
 import { createLogger, createServiceLogger, type Logger } from '../lib/logger.js';
 import { startHsi } from '../main.js';
+import { parseRoles, type Role } from '../roles.js';
 import { openStore, storeOptionsFrom } from '../storage/connect.js';
+import type { Store } from '../storage/database.js';
 import { migrate } from '../storage/migrate.js';
-import { parseRoles, type Role } from '../wiring/roles.js';
 import { importCommand, reprocessCommand, retentionCommand } from './cli-ops.js';
 import { createDbLogStream } from './db-log-stream.js';
 import { defaultDoctorDeps, runDoctor } from './doctor.js';
@@ -39,10 +41,7 @@ export async function runCommand(command: string, rest: string[], values: Comman
     case 'run':
       return run(config, parseRoles(values.roles ?? process.env.HSI_ROLES));
     case 'migrate':
-      return withStore(config, log, async (store) => {
-        const applied = await migrate(store, log);
-        process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`);
-      });
+      return migrateCommand(config, log);
     case 'status':
       return withStore(config, log, (store) => showStatus(store, process.stdout));
     case 'dead-letters':
@@ -65,14 +64,21 @@ export async function runCommand(command: string, rest: string[], values: Comman
   }
 }
 
-async function withStore(
-  config: Config,
-  log: Logger,
-  fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<void>,
-): Promise<number> {
+/** Applies what is pending and says what it applied (the other commands migrate silently before they run). */
+async function migrateCommand(config: Config, log: Logger): Promise<number> {
   const store = await openStore(storeOptionsFrom(config, log, 2));
   try {
-    await migrate(store, log);
+    const applied = await migrate(store, log);
+    process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function withStore(config: Config, log: Logger, fn: (store: Store) => Promise<void>): Promise<number> {
+  const store = await openMigratedStore(config, log, 2);
+  try {
     await fn(store);
     return 0;
   } finally {

@@ -1,12 +1,11 @@
 import { mkdirSync } from 'node:fs';
+import { detectionQueueOf, queueFactoryFor } from '../adapters.js';
 import type { Config } from '../config/schema.js';
 import { detectionJobId, IngestService } from '../ingest/ingest.service.js';
 import { systemClock } from '../lib/clock.js';
 import { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
-import { BullMqQueueFactory } from '../queue/bullmq.js';
-import { type DetectionJob, type JobQueue, QUEUE_NAMES, type QueueFactory } from '../queue/contracts.js';
-import { MemoryQueueFactory } from '../queue/memory.js';
+import type { DetectionJob, JobQueue, QueueFactory } from '../queue/contracts.js';
 import type { Store } from '../storage/database.js';
 import { type ImportReport, importFolder } from './import-folder.js';
 import { createProgressBar } from './progress.js';
@@ -24,13 +23,9 @@ function detectionQueue(
   config: Config,
   log: Logger,
 ): { queue: JobQueue<DetectionJob>; factory: QueueFactory; shared: boolean } {
-  const policy = { attempts: config.queue.attempts, backoffMs: config.queue.backoff_ms };
-  const factory: QueueFactory =
-    config.redis.url === ''
-      ? new MemoryQueueFactory({ clock: systemClock, log })
-      : new BullMqQueueFactory({ url: config.redis.url, prefix: config.redis.prefix, log });
+  const factory = queueFactoryFor(config, log, systemClock);
   return {
-    queue: factory.create<DetectionJob>(QUEUE_NAMES.detection, policy),
+    queue: detectionQueueOf(factory, config),
     factory,
     shared: config.redis.url !== '',
   };

@@ -25,7 +25,7 @@ export const COMMANDS: readonly CommandHelp[] = [
       '2 s after the first exits at once.',
       '',
       CONFIG_OPTION,
-      '  --roles LIST        ingest,detect,analyze,bridge,api (default: all, or $HSI_ROLES); splitting roles',
+      '  --roles LIST        ingest,detect,enrich,analyze,bridge,api (default: all, or $HSI_ROLES); splitting roles',
       '                      across processes needs PostgreSQL and Redis',
     ],
   },

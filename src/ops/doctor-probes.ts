@@ -10,10 +10,10 @@ import { OpenAiLlmClient } from '../analysis/llm-client.js';
 import type { AnalysisConfig, Config, MqttConfig } from '../config/schema.js';
 import { ffmpegAvailable } from '../detection/clip-frames.js';
 import type { Logger } from '../lib/logger.js';
+import { OnnxModelRuntime } from '../models/model-runtime.js';
 import { openStore, storeOptionsFrom } from '../storage/connect.js';
 import { lockHolder } from '../storage/dir-lock.js';
 import { type Migration, readMigrations } from '../storage/migrate.js';
-import { createDetector } from '../wiring/detection-stage.js';
 
 /** Everything `hsi doctor` reaches outside the process. Each probe throws (or resolves false) on failure. */
 export interface DoctorDeps {
@@ -69,7 +69,7 @@ export function defaultDoctorDeps(log: Logger): DoctorDeps {
     },
     fileSha256,
     async loadModel(config) {
-      const detector = await createDetector(config, log);
+      const detector = await new OnnxModelRuntime({ config, log }).detector();
       const { provider, inputWidth, inputHeight } = detector.info;
       await detector.close();
       return { provider, input: `${inputWidth}x${inputHeight}` };

@@ -1,8 +1,8 @@
+import { detectionQueueOf, queueFactoryFor } from '../adapters.js';
 import type { Config } from '../config/schema.js';
 import { detectionJobId } from '../ingest/ingest.service.js';
+import { systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { BullMqQueueFactory } from '../queue/bullmq.js';
-import { type DetectionJob, QUEUE_NAMES } from '../queue/contracts.js';
 import type { Store } from '../storage/database.js';
 import { countByStatus, listFailed, requeueFailed } from '../storage/media-file.repository.js';
 import { countRejectionsByCode } from '../storage/media-rejection.repository.js';
@@ -53,11 +53,8 @@ export async function requeueDeadLetters(
   if (which.ids.some((id) => !Number.isInteger(id) || id <= 0)) throw new Error('ids must be positive integers');
   const rows = await requeueFailed(store.db, which.all ? undefined : which.ids);
   if (config.redis.url !== '' && rows.length > 0) {
-    const factory = new BullMqQueueFactory({ url: config.redis.url, prefix: config.redis.prefix, log });
-    const queue = factory.create<DetectionJob>(QUEUE_NAMES.detection, {
-      attempts: config.queue.attempts,
-      backoffMs: config.queue.backoff_ms,
-    });
+    const factory = queueFactoryFor(config, log, systemClock);
+    const queue = detectionQueueOf(factory, config);
     try {
       for (const row of rows) {
         const job = { mediaFileId: row.id, cameraId: row.camera_id, path: row.path, queuedAt: Date.now() };

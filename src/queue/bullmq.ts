@@ -3,13 +3,13 @@ import type { Redis } from 'ioredis';
 import { AppError, errorMessage, isPermanent } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type {
+  AnyQueueName,
   DeadLetter,
   JobContext,
   JobHandler,
   JobQueue,
   QueueCounts,
   QueueFactory,
-  QueueName,
   RetryPolicy,
 } from './contracts.js';
 import {
@@ -272,7 +272,7 @@ export class BullMqQueueFactory implements QueueFactory {
 
   constructor(private readonly options: BullMqQueueFactoryOptions) {}
 
-  create<T>(name: QueueName, policy: RetryPolicy): JobQueue<T> {
+  create<T>(name: AnyQueueName, policy: RetryPolicy): JobQueue<T> {
     assertRetryPolicy(name, policy);
     const { prefix, log } = this.options;
     this.redis ??= new RedisConnections(this.options.url, prefix, log.child({ component: 'queue', prefix }));

@@ -15,6 +15,12 @@
  */
 
 export const QUEUE_NAMES = { detection: 'detection', analysis: 'analysis' } as const;
+/**
+ * The enrichment stage's queue: only used while a frame processor is enabled, so it is not among the queues the
+ * API and the health sensor report.
+ */
+export const ENRICHMENT_QUEUE = 'enrichment' as const;
+export type AnyQueueName = QueueName | typeof ENRICHMENT_QUEUE;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 /** A file to run through the detector. The row in `media_files` is the record; the job only points at it. */
@@ -25,6 +31,21 @@ export interface DetectionJob {
   /** Epoch ms when the file was found stable and queued: start of the pipeline latency. */
   queuedAt: number;
 }
+
+/**
+ * A detected file whose frames the enabled frame processors (faces, re-identification, ...) have yet to see. Queued
+ * after the file's detections commit, only when a processor is enabled; the row in `media_files` and its
+ * `enrichment_runs` are the record.
+ */
+export interface EnrichmentJob {
+  mediaFileId: number;
+  cameraId: string;
+  /** Epoch ms when the detections were committed: start of the enrichment latency. */
+  queuedAt: number;
+}
+
+/** Queue job id of a file's enrichment (`enrich-42`). */
+export const enrichmentJobId = (mediaFileId: number): string => `enrich-${mediaFileId}`;
 
 /**
  * One step of a visit's security event. `open`: the fast path opens the event now with one frame's detections.
@@ -104,6 +125,6 @@ export interface JobQueue<T> {
 
 export interface QueueFactory {
   readonly kind: 'bullmq' | 'memory';
-  create<T>(name: QueueName, policy: RetryPolicy): JobQueue<T>;
+  create<T>(name: AnyQueueName, policy: RetryPolicy): JobQueue<T>;
   close(): Promise<void>;
 }

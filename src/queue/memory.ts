@@ -2,12 +2,12 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import { AppError, errorMessage, isPermanent } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type {
+  AnyQueueName,
   DeadLetter,
   JobHandler,
   JobQueue,
   QueueCounts,
   QueueFactory,
-  QueueName,
   RetryPolicy,
 } from './contracts.js';
 import {
@@ -264,7 +264,7 @@ export class MemoryQueueFactory implements QueueFactory {
 
   constructor(private readonly options: MemoryQueueFactoryOptions) {}
 
-  create<T>(name: QueueName, policy: RetryPolicy): JobQueue<T> {
+  create<T>(name: AnyQueueName, policy: RetryPolicy): JobQueue<T> {
     assertRetryPolicy(name, policy);
     let state = this.states.get(name);
     if (state === undefined) {

@@ -4,6 +4,7 @@ import type { HouseStateTable } from './tables/arming.table.js';
 import type { AuditLogTable, EventAuditTable } from './tables/audit.table.js';
 import type { CameraTable } from './tables/camera.table.js';
 import type { DetectionTable } from './tables/detection.table.js';
+import type { EnrichmentRunTable } from './tables/enrichment.table.js';
 import type { EventDetectionTable, EventTable } from './tables/event.table.js';
 import type { EventFeedbackTable } from './tables/feedback.table.js';
 import type { GpuStatsTable } from './tables/gpu-stats.table.js';
@@ -20,6 +21,7 @@ export interface Database {
   media_aliases: MediaAliasTable;
   media_rejections: MediaRejectionTable;
   detections: DetectionTable;
+  enrichment_runs: EnrichmentRunTable;
   jobs: JobTable;
   events: EventTable;
   event_detections: EventDetectionTable;

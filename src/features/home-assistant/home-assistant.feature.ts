@@ -1,33 +1,34 @@
-import type { AlertService } from '../alerts/alert.service.js';
-import type { ArmingService } from '../alerts/arming.service.js';
-import { type LlmClient, OpenAiLlmClient } from '../analysis/llm-client.js';
-import type { Config } from '../config/schema.js';
-import type { BusEvents } from '../domain/events.js';
-import { startOfLocalDay } from '../domain/local-day.js';
-import { ftpUserFolder } from '../ingest/ftp-access.js';
-import type { Clock } from '../lib/clock.js';
-import type { EventBus } from '../lib/event-bus.js';
-import type { FailedLogins } from '../lib/failed-logins.js';
-import type { Logger } from '../lib/logger.js';
-import { MqttBridge } from '../mqtt/bridge.js';
-import { connectionOptionsFromConfig, MqttConnection, type MqttConnectionOptions } from '../mqtt/client.js';
-import { defaultClientId } from '../mqtt/client-options.js';
-import { createCommandServices } from '../mqtt/command-services.js';
-import { createCommandHandler } from '../mqtt/commands.js';
-import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
-import { InferenceWindow } from '../mqtt/health.js';
-import type { SystemHealth } from '../mqtt/payloads.js';
-import type { JobQueue } from '../queue/contracts.js';
-import { listCameras } from '../storage/camera.repository.js';
-import type { Db } from '../storage/database.js';
-import { countEventsSince } from '../storage/event.repository.js';
-import { countByStatus } from '../storage/media-file.repository.js';
-import { VERSION } from '../version.js';
-import { clipFrameExtractor } from './detection-stage.js';
-import { siteTimeZone } from './event-stage.js';
-import type { StopStack } from './stop-stack.js';
+import { clipFrameExtractor } from '../../adapters.js';
+import type { AlertService } from '../../alerts/alert.service.js';
+import type { ArmingService } from '../../alerts/arming.service.js';
+import { type LlmClient, OpenAiLlmClient } from '../../analysis/llm-client.js';
+import type { Config } from '../../config/schema.js';
+import { siteTimeZone } from '../../config/site.js';
+import type { BusEvents } from '../../domain/events.js';
+import { startOfLocalDay } from '../../domain/local-day.js';
+import type { Feature } from '../../feature.js';
+import { ftpUserFolder } from '../../ingest/ftp-access.js';
+import type { Clock } from '../../lib/clock.js';
+import type { EventBus } from '../../lib/event-bus.js';
+import type { FailedLogins } from '../../lib/failed-logins.js';
+import type { Logger } from '../../lib/logger.js';
+import { StopStack } from '../../lib/stop-stack.js';
+import { MqttBridge } from '../../mqtt/bridge.js';
+import { connectionOptionsFromConfig, MqttConnection, type MqttConnectionOptions } from '../../mqtt/client.js';
+import { defaultClientId } from '../../mqtt/client-options.js';
+import { createCommandServices } from '../../mqtt/command-services.js';
+import { createCommandHandler } from '../../mqtt/commands.js';
+import { EmbeddedBroker } from '../../mqtt/embedded-broker.js';
+import { InferenceWindow } from '../../mqtt/health.js';
+import type { SystemHealth } from '../../mqtt/payloads.js';
+import type { JobQueue } from '../../queue/contracts.js';
+import { listCameras } from '../../storage/camera.repository.js';
+import type { Db } from '../../storage/database.js';
+import { countEventsSince } from '../../storage/event.repository.js';
+import { countByStatus } from '../../storage/media-file.repository.js';
+import { VERSION } from '../../version.js';
 
-export interface MqttStageParts {
+interface MqttStageParts {
   db: Db;
   bus: EventBus<BusEvents>;
   alerts: AlertService;
@@ -42,8 +43,42 @@ export interface MqttStageParts {
   failedLogins?: FailedLogins;
 }
 
-/** The broker (embedded when `mqtt.url` is empty), the connection, and the Home Assistant bridge. */
-export async function startMqttStage(config: Config, parts: MqttStageParts, stack: StopStack): Promise<MqttBridge> {
+/**
+ * Home Assistant over MQTT: the broker (embedded when `mqtt.url` is empty), the connection, and the bridge that
+ * publishes discovery and states and takes commands back.
+ */
+export function homeAssistantFeature(): Feature {
+  let stack: StopStack | undefined;
+  return {
+    name: 'home-assistant',
+    roles: ['bridge'],
+    enabled: () => true,
+    async start(ctx) {
+      stack = new StopStack(ctx.log);
+      ctx.running.mqtt = await startMqtt(
+        ctx.config,
+        {
+          db: ctx.db,
+          bus: ctx.bus,
+          alerts: ctx.alerts,
+          arming: ctx.arming,
+          queues: { detection: ctx.queues.detection, analysis: ctx.queues.analysis },
+          llm: ctx.llm,
+          log: ctx.log,
+          clock: ctx.clock,
+          ingest: () => ctx.running.ingestHealth?.(),
+          failedLogins: ctx.failedLogins,
+        },
+        stack,
+      );
+    },
+    async stop() {
+      await stack?.unwind();
+    },
+  };
+}
+
+async function startMqtt(config: Config, parts: MqttStageParts, stack: StopStack): Promise<MqttBridge> {
   const { db, bus, alerts, arming, log, clock } = parts;
   const { options, broker } = await startBroker(config, log, stack);
   const url = options.url;

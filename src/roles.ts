@@ -1,8 +1,11 @@
-import type { Config } from '../config/schema.js';
-import { AppError } from '../lib/errors.js';
+import type { Config } from './config/schema.js';
+import { AppError } from './lib/errors.js';
 
-/** What one HSI process does. Default: everything. */
-export const ROLES = ['ingest', 'detect', 'analyze', 'bridge', 'api'] as const;
+/**
+ * What one HSI process does. Default: everything. `enrich` runs the frame processors of the enabled features
+ * (faces, re-identification, ...) after detection; with none enabled it does nothing.
+ */
+export const ROLES = ['ingest', 'detect', 'enrich', 'analyze', 'bridge', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Parses `--roles ingest,detect` (or `HSI_ROLES`); unknown names are a clear error. */

@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { BusEvents } from '../domain/events.js';
-import type { EventBus } from '../lib/event-bus.js';
-import type { Logger } from '../lib/logger.js';
+import type { EventBus } from './event-bus.js';
+import type { Logger } from './logger.js';
 
 /** Bus events that cross processes when roles are split, by the data model's channel. */
 const CHANNELS: Record<string, readonly (keyof BusEvents)[]> = {
-  security_events: ['detection.created', 'event.created', 'event.updated', 'alert.created', 'alert.updated'],
+  security_events: [
+    'detection.created',
+    'detection.enriched',
+    'event.created',
+    'event.updated',
+    'alert.created',
+    'alert.updated',
+  ],
   system_status: [
     'camera.created',
     'media.ingested',

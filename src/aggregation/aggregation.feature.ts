@@ -1,0 +1,106 @@
+import { batchStoreFor } from '../adapters.js';
+import { saneCaptureTime } from '../domain/capture-time.js';
+import type { Feature, FeatureContext } from '../feature.js';
+import { StopStack } from '../lib/stop-stack.js';
+import { openEventDetections, unlinkedDetections } from '../storage/event.repository.js';
+import { type AggregatedDetection, BatchAggregator } from './batch-aggregator.js';
+
+/** What the aggregator needs of a detection (from the bus or the database). */
+const batchable = (d: AggregatedDetection): AggregatedDetection => ({
+  id: d.id,
+  cameraId: d.cameraId,
+  objectType: d.objectType,
+  confidence: d.confidence,
+  mediaFileId: d.mediaFileId,
+  frameIndex: d.frameIndex,
+});
+
+/**
+ * A detection outside every event, open batch and pending analysis job for this long is an orphan: its process died
+ * between committing it and batching it, or its job was lost with Redis. The sweep re-batches orphans; a detection
+ * batched twice by a race is still linked once (the analysis stage links only unclaimed detections).
+ */
+const ORPHAN_GRACE_MS = 30_000;
+const ORPHAN_SWEEP_MS = 15_000;
+
+/**
+ * The aggregation stage: detections are grouped per camera into visits (batches) and handed to the analysis queue.
+ * Fed by `detection.created`, or by `detection.enriched` when a frame processor is enabled (the batch then holds
+ * what the processors found). On embedded backends every detection not yet in an event is re-batched at start
+ * (in-memory batches and jobs died with the process); with Redis the batches and jobs survive, and the sweep
+ * re-batches only orphans.
+ */
+export function aggregationFeature(): Feature {
+  let stack: StopStack | undefined;
+  return {
+    name: 'aggregation',
+    roles: ['detect', 'enrich', 'analyze'],
+    enabled: () => true,
+    async start(ctx) {
+      stack = new StopStack(ctx.log);
+      ctx.running.aggregator = await startAggregator(ctx, stack);
+    },
+    async stop() {
+      await stack?.unwind();
+    },
+  };
+}
+
+async function startAggregator(ctx: FeatureContext, stack: StopStack): Promise<BatchAggregator> {
+  const { config, db, bus, log, clock } = ctx;
+  const queue = ctx.queues.analysis;
+  const batches = batchStoreFor(config, log);
+  stack.push('batch store', () => batches.close());
+  const b = config.batching;
+  const aggregator = new BatchAggregator({
+    store: batches,
+    queue,
+    clock,
+    log,
+    config: {
+      windowSeconds: b.window_seconds,
+      idleSeconds: b.idle_seconds,
+      maxDetections: b.max_detections,
+      fastPathTypes: b.fast_path_types,
+      fastPathConfidence: b.fast_path_confidence,
+    },
+  });
+  // With a frame processor enabled, detections reach the batch once enriched; by then they hold its results.
+  const source = ctx.contributions.frameProcessors.length > 0 ? 'detection.enriched' : 'detection.created';
+  const off = bus.on(source, async ({ detections }, meta) => {
+    if (meta.remote) return; // batched by the process that detected (or enriched) it
+    const arrived = clock.now();
+    await aggregator.add(
+      detections.map((d) => ({ ...batchable(d), capturedAt: saneCaptureTime(d.detectedAt.getTime(), arrived).at })),
+    );
+  });
+  stack.push('aggregator', async () => {
+    off();
+    await aggregator.stop();
+  });
+  await aggregator.start();
+  const recover = async (graceMs: number) => {
+    const cutoff = clock.now() - graceMs;
+    const queued = new Set((await queue.pending()).flatMap((job) => job.detectionIds));
+    const settled = (d: { id: number; createdAt: Date }) => d.createdAt.getTime() <= cutoff && !queued.has(d.id);
+    // An open visit's event holds the first detections of its batch: when the batch died (with the process, or
+    // with Redis), they go back into the rebuilt batch with the orphans, so it gets the same id and the visit
+    // still closes as one event. The aggregator skips those still in an open batch.
+    const orphans = [...(await openEventDetections(db)), ...(await unlinkedDetections(db))].filter(settled);
+    await aggregator.recover(
+      orphans.map((d) => {
+        const at = d.createdAt.getTime();
+        return { ...batchable(d), at, capturedAt: saneCaptureTime(d.detectedAt.getTime(), at).at };
+      }),
+    );
+  };
+  // At start every orphan is re-batched at once (a detection another process is batching right now may end up in
+  // two batches; only one of them links it).
+  await recover(0);
+  const timer = setInterval(() => {
+    recover(ORPHAN_GRACE_MS).catch((error: unknown) => log.warn({ err: error }, 'orphan detection sweep failed'));
+  }, ORPHAN_SWEEP_MS);
+  timer.unref();
+  stack.push('orphan sweep', async () => clearInterval(timer));
+  return aggregator;
+}

@@ -1,0 +1,88 @@
+import { clipFrameExtractor } from '../adapters.js';
+import type { Feature, FeatureContext } from '../feature.js';
+import { StopStack } from '../lib/stop-stack.js';
+import { enrichmentJobId } from '../queue/contracts.js';
+import { mediaAwaitingEnrichment } from '../storage/enrichment.repository.js';
+import type { FrameProcessor } from './contract.js';
+import { createEnrichmentHandler } from './enrichment.worker.js';
+
+/** How far back the sweep looks for files whose enrichment job was lost; older files are not enriched late. */
+const SWEEP_WINDOW_MS = 60 * 60_000;
+/** A file detected this long ago without its runs has lost its job (queued jobs keep their id: re-adding is a no-op). */
+const SWEEP_GRACE_MS = 60_000;
+
+/**
+ * The enrichment stage: runs every enabled feature's frame processors on each detected file, between detection
+ * and the events. In the detecting process it queues a job per file with detections; in the `enrich` process it
+ * loads the processors through the shared model runtime, works the queue, and queues again the files whose job
+ * was lost. With no processor enabled it starts nothing, and the aggregator batches straight from detection.
+ */
+export function enrichmentFeature(): Feature {
+  const stack = { current: undefined as StopStack | undefined };
+  return {
+    name: 'enrichment',
+    roles: ['detect', 'enrich'],
+    enabled: () => true,
+    async start(ctx) {
+      const processors = ctx.contributions.frameProcessors;
+      if (processors.length === 0) return;
+      const stop = new StopStack(ctx.log);
+      stack.current = stop;
+      if (ctx.roles.has('detect')) queueDetectedFiles(ctx, stop);
+      if (ctx.roles.has('enrich')) await startWorker(ctx, processors, stop);
+    },
+    async stop() {
+      await stack.current?.unwind();
+    },
+  };
+}
+
+/** Each file the detector of this process committed detections for becomes an enrichment job. */
+function queueDetectedFiles(ctx: FeatureContext, stop: StopStack): void {
+  const off = ctx.bus.on('detection.created', async ({ cameraId, mediaFileId }, meta) => {
+    if (meta.remote) return; // queued by the process that detected it
+    const job = { mediaFileId, cameraId, queuedAt: ctx.clock.now() };
+    await ctx.queues.enrichment.add(job, { jobId: enrichmentJobId(mediaFileId) });
+  });
+  stop.push('enrichment dispatch', async () => off());
+}
+
+async function startWorker(ctx: FeatureContext, processors: readonly FrameProcessor[], stop: StopStack) {
+  const log = ctx.log.child({ component: 'enrichment' });
+  for (const processor of processors) {
+    await processor.load(ctx.models);
+    stop.push(`processor ${processor.name}`, () => processor.close());
+  }
+  const handler = createEnrichmentHandler({
+    db: ctx.db,
+    bus: ctx.bus,
+    log,
+    clock: ctx.clock,
+    mediaRoot: ctx.config.media_root,
+    processors,
+    extractFrames: clipFrameExtractor(ctx.config),
+  });
+  ctx.queues.enrichment.process(handler, { concurrency: 1 });
+  const names = processors.map((p) => p.name);
+  const sweep = async () => {
+    const now = ctx.clock.now();
+    const window = { processedAfter: new Date(now - SWEEP_WINDOW_MS), processedBefore: new Date(now - SWEEP_GRACE_MS) };
+    const lost = await mediaAwaitingEnrichment(ctx.db, names, window);
+    for (const m of lost) {
+      await ctx.queues.enrichment.add(
+        { mediaFileId: m.id, cameraId: m.cameraId, queuedAt: now },
+        { jobId: enrichmentJobId(m.id) },
+      );
+    }
+    if (lost.length > 0) log.info({ requeued: lost.length }, 'queued again files whose enrichment job was lost');
+  };
+  const intervalMs = ctx.config.ingest.reconcile_interval_s * 1000;
+  if (intervalMs > 0) {
+    const timer = setInterval(() => {
+      sweep().catch((error: unknown) => log.warn({ err: error }, 'enrichment sweep failed'));
+    }, intervalMs);
+    timer.unref();
+    stop.push('enrichment sweep', async () => clearInterval(timer));
+  }
+  log.info({ processors: names }, 'enrichment ready');
+}

@@ -1,0 +1,39 @@
+import { clipFrameExtractor } from '../../adapters.js';
+import { detectionEnqueuer, readinessChecks, startApi } from '../../api/server.js';
+import type { Feature } from '../../feature.js';
+
+/** The HTTP API, the WebSocket stream, `/metrics` and the web UI, on `http.port` (off with `http.enabled: false`). */
+export function httpApiFeature(): Feature {
+  let close: (() => Promise<void>) | undefined;
+  return {
+    name: 'http-api',
+    roles: ['api'],
+    enabled: (config) => config.http.enabled,
+    async start(ctx) {
+      const { config, db, bus, alerts, arming, failedLogins, log, clock, running } = ctx;
+      const queues = { detection: ctx.queues.detection, analysis: ctx.queues.analysis };
+      const api = await startApi(config, {
+        db,
+        bus,
+        alerts,
+        arming,
+        queues,
+        checks: readinessChecks(
+          db,
+          queues,
+          () => running.mqtt?.connected ?? false,
+          () => running.ingestHealth?.(),
+        ),
+        enqueueDetection: detectionEnqueuer(ctx.queues.detection),
+        extractFrames: clipFrameExtractor(config),
+        failedLogins,
+        log,
+        clock,
+      });
+      close = () => api.close();
+    },
+    async stop() {
+      await close?.();
+    },
+  };
+}
