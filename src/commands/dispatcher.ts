@@ -40,6 +40,8 @@ export interface CommandChannel {
     label: string;
     /** In every row's details and log line (`{topic}`). */
     details: Record<string, unknown>;
+    /** The sender's address and user agent, where the channel knows them (the WebSocket's upgrade request). */
+    source?: { ipAddress: string | null; userAgent: string | null };
   };
   /**
    * Checks the alarm code of a command that carries one (throws CommandRefusal); absent: the channel has a login of
@@ -128,6 +130,7 @@ export function createCommandDispatcher({ services, log, clock }: CommandDispatc
         resourceId: resource.id,
         actor: channel.actor,
         details: { ...channel.trail.details, ...details },
+        ...channel.trail.source,
         status,
         timestamp: new Date(clock.now()),
       });

@@ -1,25 +1,25 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
+import { type Parsed, parseJson } from '../commands/json.js';
 import type { AlertTarget } from '../commands/types.js';
 
+export type { Parsed } from '../commands/json.js';
+export { MAX_JSON_DEPTH, nestsDeeperThan, parseJson } from '../commands/json.js';
 export type { AlertTarget } from '../commands/types.js';
 
 /**
- * MQTT command payloads, pure: decoding, JSON with a nesting limit, ajv schemas, the alarm panel's two payload
+ * MQTT command payloads, pure: decoding, JSON with a nesting limit (`src/commands/json.ts`), ajv schemas, the alarm panel's two payload
  * forms and the switches' ON/OFF. Every parser returns a result instead of throwing; a refusal's reason names the
  * field. Alarm reasons never repeat anything from the payload, so a code typed into the wrong field cannot reach
  * a log line or the audit trail.
  */
 
-/** Command payloads are flat objects; anything nested deeper than this is refused before JSON.parse sees it. */
-export const MAX_JSON_DEPTH = 4;
 const MAX_TRANSACTION_CHARS = 256;
 const MAX_ECHO_CHARS = 40;
 
 export const ALARM_ACTIONS = ['DISARM', 'ARM_HOME', 'ARM_AWAY', 'ARM_NIGHT'] as const;
 export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
-export type Parsed<T> = ({ ok: true } & T) | { ok: false; reason: string };
 export type Transaction = string | number;
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -95,36 +95,6 @@ export function decodeUtf8(payload: Uint8Array): string | undefined {
     return new TextDecoder('utf-8', { fatal: true }).decode(payload);
   } catch {
     return undefined;
-  }
-}
-
-/** True when objects/arrays nest deeper than `max` (strings skipped), found in one pass before parsing. */
-export function nestsDeeperThan(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      depth++;
-      if (depth > max) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
-}
-
-/** JSON.parse behind the nesting limit; the reason never quotes the payload. */
-export function parseJson(text: string, hint: string): Parsed<{ value: unknown }> {
-  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
-    return { ok: false, reason: `payload nests deeper than ${MAX_JSON_DEPTH} levels; send ${hint}` };
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false, reason: `payload is not valid JSON; send ${hint}` };
   }
 }
 

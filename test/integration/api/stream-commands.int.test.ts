@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createApi, startApi } from '../../../src/api/server.js';
+import { getHouseMode } from '../../../src/storage/arming.repository.js';
+import { listAudit } from '../../../src/storage/audit.repository.js';
+import { getCamera } from '../../../src/storage/camera.repository.js';
+import { ENGINES, engineUnavailable } from '../../support/stores.js';
+import { type ApiHarness, apiConfig, call, createHarness, seedEvent } from './harness.js';
+
+const KEY = 'correct horse battery staple';
+
+function connect(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${KEY}`, 'user-agent': 'stream-test' } });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Sends one frame and resolves with the next `response` frame (bus broadcasts in between are skipped). */
+function command(socket: WebSocket, frame: string | Buffer): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no response in 5 s')), 5000);
+    const onMessage = (data: WebSocket.RawData) => {
+      const message = JSON.parse(String(data)) as Record<string, unknown>;
+      if (message.type !== 'response') return;
+      clearTimeout(timer);
+      socket.off('message', onMessage);
+      resolve(message);
+    };
+    socket.on('message', onMessage);
+    socket.send(frame);
+  });
+}
+
+for (const engine of ENGINES) {
+  const skip = await engineUnavailable(engine);
+  if (skip) console.warn(`skipping ${engine} WebSocket command tests: ${skip}`);
+
+  describe.skipIf(skip !== undefined)(`commands over the WebSocket on ${engine}`, () => {
+    let h: ApiHarness;
+    let server: Awaited<ReturnType<typeof startApi>>;
+    let socket: WebSocket;
+    beforeAll(async () => {
+      h = await createHarness(engine, { api_key: KEY });
+      server = await startApi(apiConfig(h.mediaRoot, { api_key: KEY }), h.deps);
+      socket = await connect(`${server.url.replace('http', 'ws')}/ws/events`);
+    });
+    afterAll(async () => {
+      socket?.close();
+      await server?.close();
+      await h?.close();
+    });
+
+    it('runs the command table as the socket user: alerts, detection switch, house mode', async () => {
+      const event = await seedEvent(h.db, { summary: 'Person', riskLevel: 'critical', startedAt: new Date() });
+      await call(h.app, {
+        method: 'POST',
+        url: '/api/alert-rules',
+        payload: { name: 'Any', severity: 'high', risk_threshold: 1 },
+        headers: { 'x-api-key': KEY },
+      });
+      const [alert] = await h.alerts.evaluate(event, {
+        confidenceByType: { person: 0.9 },
+        zones: [],
+        houseMode: 'disarmed',
+        timezone: 'UTC',
+      });
+      const ack = JSON.stringify({ command: 'alerts.acknowledge', input: { id: alert!.id }, transaction: 't-1' });
+      expect(await command(socket, ack)).toStrictEqual({
+        type: 'response',
+        command: 'alerts.acknowledge',
+        status: 'ok',
+        data: [alert!.id],
+        transaction: 't-1',
+      });
+
+      const detect = { command: 'cameras.detect.set', input: { camera_id: 'front_door', on: false }, transaction: 2 };
+      expect(await command(socket, JSON.stringify(detect))).toStrictEqual({
+        type: 'response',
+        command: 'cameras.detect.set',
+        status: 'ok',
+        data: { enabled: false, previous: true },
+        transaction: 2,
+      });
+      expect((await getCamera(h.db, 'front_door'))?.detection_enabled).toBe(false);
+
+      const arm = JSON.stringify({ command: 'alarm.set', input: { mode: 'armed_away' } });
+      expect(await command(socket, arm)).toStrictEqual({
+        type: 'response',
+        command: 'alarm.set',
+        status: 'ok',
+        data: { mode: 'armed_away', changed: true },
+      });
+      expect(await getHouseMode(h.db)).toBe('armed_away');
+
+      // The services audit their changes as the socket's user; the detection switch is the channel's own row.
+      const actions = (await listAudit(h.db, { limit: 10 })).map((a) => [a.action, a.actor, a.status]);
+      expect(actions.slice(0, 3)).toStrictEqual([
+        ['house_mode.set', 'api', 'success'],
+        ['ws.cameras.detect.set', 'api', 'success'],
+        ['alert.acknowledge', 'api', 'success'],
+      ]);
+      const [row] = await listAudit(h.db, { action: 'ws.cameras.detect.set' });
+      expect([row?.resourceType, row?.resourceId, row?.details, row?.userAgent]).toStrictEqual([
+        'camera',
+        'front_door',
+        { enabled: false, previous: true },
+        'stream-test',
+      ]);
+    });
+
+    it('refuses bad frames and bad inputs with an error response and a failure row, changing nothing', async () => {
+      const before = await getHouseMode(h.db);
+      const refusals: [string | Buffer, string, string][] = [
+        [
+          '{"command": ',
+          'unknown',
+          'payload is not valid JSON; send {"command": "<name>", "input": {…}, "transaction": <optional>}',
+        ],
+        [
+          JSON.stringify({ command: 'alarm.panic', input: {} }),
+          'unknown',
+          'command must be equal to one of the allowed values',
+        ],
+        [
+          JSON.stringify({ command: 'alarm.set', input: { mode: 'vacation' } }),
+          'alarm.set',
+          'alarm.set: mode must be equal to one of the allowed values',
+        ],
+        [
+          JSON.stringify({ command: 'zones.armed.set', input: { zone_id: 'nope', on: true } }),
+          'zones.armed.set',
+          'no zone with id nope',
+        ],
+        [
+          JSON.stringify({ command: 'alerts.dismiss', input: { id: 'x', all: true } }),
+          'alerts.dismiss',
+          expect.stringContaining('alerts.dismiss: ') as unknown as string,
+        ],
+        [Buffer.from('{}'), 'unknown', expect.stringContaining('send a JSON text frame') as unknown as string],
+      ];
+      for (const [frame, name, reason] of refusals) {
+        expect(await command(socket, frame)).toStrictEqual({
+          type: 'response',
+          command: name,
+          status: 'error',
+          error: reason,
+        });
+      }
+      expect(await getHouseMode(h.db)).toBe(before);
+      const failures = (await listAudit(h.db, { limit: 6 })).map((a) => [a.action, a.status]).reverse();
+      expect(failures).toStrictEqual([
+        ['ws.unknown', 'failure'],
+        ['ws.unknown', 'failure'],
+        ['ws.alarm.set', 'failure'],
+        ['ws.zones.armed.set', 'failure'],
+        ['ws.alerts.dismiss', 'failure'],
+        ['ws.unknown', 'failure'],
+      ]);
+    });
+
+    it('is closed to a socket without the key', async () => {
+      const open = await createApi(apiConfig(h.mediaRoot, { api_key: KEY }), h.deps);
+      try {
+        const res = await open.inject({ url: '/ws/events', headers: { upgrade: 'websocket', connection: 'upgrade' } });
+        expect(res.statusCode).toBe(401);
+      } finally {
+        await open.close();
+      }
+    });
+  });
+}
