@@ -16,22 +16,26 @@
 ARG NODE_IMAGE=node:22-bookworm-slim
 ARG VARIANT=cpu
 
-# ---- build: compile src/ to dist/ with the dev dependencies
+# ---- build: compile src/ to dist/ and the web UI (web/, an npm workspace) to web/dist/ with the dev dependencies
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+COPY web/package.json ./web/
 # Compiling needs no native library: onnxruntime-node's download step is skipped here.
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+COPY web ./web
+RUN npm run build && test -f web/dist/index.html
 
 # ---- deps: production node_modules only (npm ci --omit=dev); for VARIANT=cuda, onnxruntime-node's CUDA 12 files.
 # Its installer is run explicitly rather than trusted to npm's postinstall, which newer npm versions may skip.
 FROM ${NODE_IMAGE} AS deps
 ARG VARIANT
 WORKDIR /app
+# web/ is a workspace of the lockfile; it has no production dependency (the image ships only its build).
 COPY package.json package-lock.json ./
+COPY web/package.json ./web/
 RUN set -eu; \
     case "${VARIANT}" in \
       cpu) ;; \
@@ -107,6 +111,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY migrations ./migrations
 COPY --from=build /src/dist ./dist
+# The web UI, served at / by dist/api/routes/ui.js from web/dist beside dist/ (the add-on's ingress panel too).
+COPY --from=build /src/web/dist ./web/dist
 COPY --from=model /assets ./assets
 # The image's defaults (data_dir /data, media_root /media, listen on all interfaces): the YAML layer.
 COPY docker/hsi.yaml ./config.yaml
