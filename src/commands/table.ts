@@ -9,7 +9,7 @@ import type { CommandDefinition, CommandServices, CommandTable, StateUpdate } fr
  *
  * A change is announced on the bus by the service that makes it (`arming.changed`, `alert.updated`), which is where
  * Home Assistant's states come from; a handler's `states` carry only what the bus does not: an unchanged value, and
- * the camera detection switch (no bus event carries it).
+ * the camera detection switch (no bus event carries it yet: `published: 'sender'`, so only MQTT takes it).
  */
 
 const onOff = (on: boolean) => (on ? 'ON' : 'OFF');
@@ -26,6 +26,7 @@ const alarmSet: CommandDefinition<'alarm.set'> = {
   resource: () => ({ type: 'house', id: 'house' }),
   code: (input) => input.code,
   answer: 'state',
+  published: 'bus',
   async run({ mode }, services, actor) {
     const change = await services.setHouseMode(mode, actor);
     // A change is announced on the bus, which publishes the state once; the same mode again is answered here.
@@ -51,6 +52,7 @@ function alertCommand<N extends 'alerts.acknowledge' | 'alerts.dismiss'>(name: N
     },
     resource: (input) => ({ type: 'alert', id: input.id ?? null }),
     answer: 'response',
+    published: 'bus',
     async run(input, services, actor) {
       const target = input.id !== undefined ? { id: input.id } : { all: true as const };
       const ids =
@@ -79,6 +81,7 @@ const detectSet: CommandDefinition<'cameras.detect.set'> = {
   },
   resource: (input) => ({ type: 'camera', id: input.camera_id ?? null }),
   answer: 'state',
+  published: 'sender',
   async run({ camera_id: cameraId, on }, services) {
     const previous = await services.detectionEnabled(cameraId);
     if (previous === undefined || !(await services.setDetectionEnabled(cameraId, on))) {
@@ -104,6 +107,7 @@ const zoneArmedSet: CommandDefinition<'zones.armed.set'> = {
   },
   resource: (input) => ({ type: 'zone', id: input.zone_id ?? null }),
   answer: 'state',
+  published: 'bus',
   async run({ zone_id: zoneId, on }, services, actor) {
     const { armed, changed } = await services.setZoneArmed(zoneId, on, actor);
     return {

@@ -98,6 +98,12 @@ export interface CommandDefinition<N extends CommandName> {
   code?(input: CommandInputs[N]): string | undefined;
   /** `response`: a JSON answer (MQTT `<base>/response/<path>`); `state`: answered by the entity's state. */
   answer: 'response' | 'state';
+  /**
+   * Where the resulting state is published from: `bus`, the service announces the change and every listener (the
+   * MQTT bridge, the WebSocket) publishes it, once; `sender`, no bus event carries it, so only the channel that
+   * publishes states itself (MQTT) may take the command.
+   */
+  published: 'bus' | 'sender';
   run(input: CommandInputs[N], services: CommandServices, actor: string): Promise<Accepted<CommandResults[N]>>;
   /** The entity's current state, for a refused command's sender (a UI that moved a switch snaps back). */
   current(input: Partial<CommandInputs[N]>, services: CommandServices): Promise<StateUpdate[]>;

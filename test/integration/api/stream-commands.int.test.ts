@@ -3,7 +3,6 @@ import WebSocket from 'ws';
 import { createApi, startApi } from '../../../src/api/server.js';
 import { getHouseMode } from '../../../src/storage/arming.repository.js';
 import { listAudit } from '../../../src/storage/audit.repository.js';
-import { getCamera } from '../../../src/storage/camera.repository.js';
 import { ENGINES, engineUnavailable } from '../../support/stores.js';
 import { type ApiHarness, apiConfig, call, createHarness, seedEvent } from './harness.js';
 
@@ -75,15 +74,15 @@ for (const engine of ENGINES) {
         transaction: 't-1',
       });
 
-      const detect = { command: 'cameras.detect.set', input: { camera_id: 'front_door', on: false }, transaction: 2 };
-      expect(await command(socket, JSON.stringify(detect))).toStrictEqual({
+      // Nothing left to dismiss: no service audits that, so the channel's trail does.
+      const none = JSON.stringify({ command: 'alerts.dismiss', input: { all: true }, transaction: 2 });
+      expect(await command(socket, none)).toStrictEqual({
         type: 'response',
-        command: 'cameras.detect.set',
+        command: 'alerts.dismiss',
         status: 'ok',
-        data: { enabled: false, previous: true },
+        data: [],
         transaction: 2,
       });
-      expect((await getCamera(h.db, 'front_door'))?.detection_enabled).toBe(false);
 
       const arm = JSON.stringify({ command: 'alarm.set', input: { mode: 'armed_away' } });
       expect(await command(socket, arm)).toStrictEqual({
@@ -94,18 +93,18 @@ for (const engine of ENGINES) {
       });
       expect(await getHouseMode(h.db)).toBe('armed_away');
 
-      // The services audit their changes as the socket's user; the detection switch is the channel's own row.
+      // The services audit their changes as the socket's user; `all` with nothing to change is the channel's row.
       const actions = (await listAudit(h.db, { limit: 10 })).map((a) => [a.action, a.actor, a.status]);
       expect(actions.slice(0, 3)).toStrictEqual([
         ['house_mode.set', 'api', 'success'],
-        ['ws.cameras.detect.set', 'api', 'success'],
+        ['ws.alerts.dismiss', 'api', 'success'],
         ['alert.acknowledge', 'api', 'success'],
       ]);
-      const [row] = await listAudit(h.db, { action: 'ws.cameras.detect.set' });
+      const [row] = await listAudit(h.db, { action: 'ws.alerts.dismiss' });
       expect([row?.resourceType, row?.resourceId, row?.details, row?.userAgent]).toStrictEqual([
-        'camera',
-        'front_door',
-        { enabled: false, previous: true },
+        'alert',
+        null,
+        { ids: [] },
         'stream-test',
       ]);
     });
@@ -117,6 +116,12 @@ for (const engine of ENGINES) {
           '{"command": ',
           'unknown',
           'payload is not valid JSON; send {"command": "<name>", "input": {…}, "transaction": <optional>}',
+        ],
+        [
+          // The detection switch's state reaches Home Assistant only from MQTT, which takes it.
+          JSON.stringify({ command: 'cameras.detect.set', input: { camera_id: 'front_door', on: false } }),
+          'unknown',
+          'command must be equal to one of the allowed values',
         ],
         [
           JSON.stringify({ command: 'alarm.panic', input: {} }),
@@ -149,8 +154,9 @@ for (const engine of ENGINES) {
         });
       }
       expect(await getHouseMode(h.db)).toBe(before);
-      const failures = (await listAudit(h.db, { limit: 6 })).map((a) => [a.action, a.status]).reverse();
+      const failures = (await listAudit(h.db, { limit: 7 })).map((a) => [a.action, a.status]).reverse();
       expect(failures).toStrictEqual([
+        ['ws.unknown', 'failure'],
         ['ws.unknown', 'failure'],
         ['ws.unknown', 'failure'],
         ['ws.alarm.set', 'failure'],

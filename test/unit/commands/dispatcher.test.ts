@@ -25,13 +25,14 @@ function setup() {
 const API: CommandChannel = { actor: 'api' };
 
 describe('the command table', () => {
-  it('has each command under its own name, and answers only the alert commands with a response', () => {
-    expect(Object.entries(COMMANDS).map(([key, command]) => [key, command.name, command.answer])).toStrictEqual([
-      ['alarm.set', 'alarm.set', 'state'],
-      ['alerts.acknowledge', 'alerts.acknowledge', 'response'],
-      ['alerts.dismiss', 'alerts.dismiss', 'response'],
-      ['cameras.detect.set', 'cameras.detect.set', 'state'],
-      ['zones.armed.set', 'zones.armed.set', 'state'],
+  it('has each command under its own name, says how MQTT answers it and where its resulting state comes from', () => {
+    const rows = Object.entries(COMMANDS).map(([key, c]) => [key, c.name, c.answer, c.published]);
+    expect(rows).toStrictEqual([
+      ['alarm.set', 'alarm.set', 'state', 'bus'],
+      ['alerts.acknowledge', 'alerts.acknowledge', 'response', 'bus'],
+      ['alerts.dismiss', 'alerts.dismiss', 'response', 'bus'],
+      ['cameras.detect.set', 'cameras.detect.set', 'state', 'sender'],
+      ['zones.armed.set', 'zones.armed.set', 'state', 'bus'],
     ]);
   });
 });
