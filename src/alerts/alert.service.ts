@@ -19,7 +19,7 @@ import {
 import { listEnabledRules } from '../storage/alert-rule.repository.js';
 import { writeAudit } from '../storage/audit.repository.js';
 import type { Db } from '../storage/database.js';
-import type { SecurityEvent } from '../storage/event.repository.js';
+import { cameraOfEvent, type SecurityEvent } from '../storage/event.repository.js';
 
 export interface AlertServiceDeps {
   db: Db;
@@ -195,12 +195,8 @@ export class AlertService {
       const updated = await transitionAlertStatus(db, id, alert.versionId, next, new Date(clock.now()), actor);
       if (updated === undefined) continue;
       await writeAudit(db, { action: `alert.${action}`, resourceType: 'alert', resourceId: id, actor });
-      const event = await db
-        .selectFrom('events')
-        .select('camera_id')
-        .where('id', '=', updated.eventId)
-        .executeTakeFirst();
-      bus.emit('alert.updated', { alert: alertToRecord(updated, event?.camera_id ?? ''), action });
+      const cameraId = await cameraOfEvent(db, updated.eventId);
+      bus.emit('alert.updated', { alert: alertToRecord(updated, cameraId ?? ''), action });
       return updated;
     }
     throw new AppError('TRANSIENT', `alert ${id} kept changing while it was being ${action}d; try again`);

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { lstat, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { getCamera } from '../storage/camera.repository.js';
 import type { Db, DbOrTx } from '../storage/database.js';
 import { findUnfinishedJob, startJob, updateJob } from '../storage/job.repository.js';
+import { listScope, type MediaScope, resetMediaForReprocess, scopeSize } from '../storage/reprocess.repository.js';
 import type { MediaFileRow } from '../storage/tables/media-file.table.js';
 import { isInside, removeThumbnail } from './remove-file.js';
 
@@ -32,7 +32,7 @@ import { isInside, removeThumbnail } from './remove-file.js';
 
 export const REPROCESS_JOB_TYPE = 'reprocess';
 
-export type ReprocessTarget = { kind: 'camera'; cameraId: string } | { kind: 'folder'; prefix: string };
+export type ReprocessTarget = MediaScope;
 
 export interface ReprocessDeps {
   db: Db;
@@ -98,13 +98,6 @@ export async function resolveReprocessTarget(db: DbOrTx, mediaRoot: string, targ
 
 const targetKey = (t: ReprocessTarget) => (t.kind === 'camera' ? `camera:${t.cameraId}` : `folder:${t.prefix}`);
 
-function inScope(db: DbOrTx, target: ReprocessTarget) {
-  const q = db.selectFrom('media_files');
-  if (target.kind === 'camera') return q.where('camera_id', '=', target.cameraId);
-  if (target.prefix === '') return q;
-  return q.where(sql<boolean>`starts_with(path, ${`${target.prefix}/`})`);
-}
-
 async function openState(deps: ReprocessDeps, target: ReprocessTarget): Promise<{ id: string; state: ReprocessState }> {
   const key = targetKey(target);
   const unfinished = await findUnfinishedJob(deps.db, REPROCESS_JOB_TYPE, key);
@@ -112,76 +105,14 @@ async function openState(deps: ReprocessDeps, target: ReprocessTarget): Promise<
     await updateJob(deps.db, unfinished.id, { status: 'running', error: null });
     return { id: unfinished.id, state: unfinished.result as ReprocessState };
   }
-  const scope = await inScope(deps.db, target)
-    .select([sql<number>`count(*)::int`.as('n'), sql<number | null>`max(id)`.as('max')])
-    .executeTakeFirstOrThrow();
+  const scope = await scopeSize(deps.db, target);
   const state: ReprocessState = {
-    ...{ target: key, maxId: Number(scope.max ?? 0), lastId: 0, total: scope.n, done: 0 },
+    ...{ target: key, maxId: scope.maxId, lastId: 0, total: scope.count, done: 0 },
     ...{ requeued: 0, skipped: 0, missing: 0, detections: 0, eventsReplaced: 0 },
   };
   const id = `reprocess-${randomUUID()}`;
   await startJob(deps.db, { id, jobType: REPROCESS_JOB_TYPE, startedAt: new Date(deps.clock.now()), result: state });
   return { id, state };
-}
-
-/**
- * Resets one row inside a transaction: detections deleted (their events keep the links left), row back to `queued`.
- * Returns the row and the deleted detections' thumbnails, or undefined when the row is busy now (queued, processing).
- */
-async function resetRow(
-  tx: DbOrTx,
-  id: number,
-): Promise<{ row: MediaFileRow; thumbnails: (string | null)[]; eventsReplaced: number } | undefined> {
-  const locked = await tx
-    .selectFrom('media_files')
-    .select('status')
-    .where('id', '=', id)
-    .forUpdate()
-    .executeTakeFirst();
-  if (locked === undefined || locked.status === 'queued' || locked.status === 'processing') return undefined;
-  const linked = await tx
-    .selectFrom('event_detections as ed')
-    .innerJoin('detections as d', 'd.id', 'ed.detection_id')
-    .select('ed.event_id')
-    .distinct()
-    .where('d.media_file_id', '=', id)
-    .execute();
-  const removed = await tx
-    .deleteFrom('detections')
-    .where('media_file_id', '=', id)
-    .returning('thumbnail_path')
-    .execute();
-  let eventsReplaced = 0;
-  if (linked.length > 0) {
-    const ids = linked.map((l) => l.event_id);
-    await tx
-      .updateTable('events')
-      .set((eb) => ({
-        detection_count: eb
-          .selectFrom('event_detections as ed')
-          .select(sql<number>`count(*)::int`.as('n'))
-          .whereRef('ed.event_id', '=', 'events.id'),
-      }))
-      .where('id', 'in', ids)
-      .execute();
-    // Superseded: nothing of it is left; its files' new detections make the new events.
-    const replaced = await tx
-      .updateTable('events')
-      .set({ deleted_at: sql<Date>`now()` })
-      .where('id', 'in', ids)
-      .where('detection_count', '=', 0)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    eventsReplaced = Number(replaced.numUpdatedRows);
-  }
-  const requeued = await tx
-    .updateTable('media_files')
-    .set({ status: 'queued', attempts: 0, error: null, error_code: null, detection_count: 0, processed_at: null })
-    .set({ updated_at: sql<Date>`now()` })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return { row: requeued, thumbnails: removed.map((r) => r.thumbnail_path), eventsReplaced };
 }
 
 /** One media row: requeued, skipped (busy) or missing (file gone). Advances the job's cursor past it. */
@@ -199,8 +130,7 @@ async function reprocessRow(deps: ReprocessDeps, jobId: string, state: Reprocess
   }
   // The job is queued inside the transaction: if queueing fails nothing changed and a resumed run redoes the row; a
   // worker that takes the job at once waits for this row's lock, so it sees the row `queued`.
-  const reset = await deps.db.transaction().execute(async (tx) => {
-    const done = await resetRow(tx, row.id);
+  const reset = await resetMediaForReprocess(deps.db, row.id, async (tx, done) => {
     const next: ReprocessState = { ...state, ...cursor };
     if (done === undefined) next.skipped += 1;
     else {
@@ -228,13 +158,7 @@ export async function reprocess(target: string, deps: ReprocessDeps): Promise<Re
   deps.onProgress?.(state.done, state.total);
   try {
     for (;;) {
-      const rows = await inScope(deps.db, resolved)
-        .selectAll()
-        .where('id', '>', state.lastId)
-        .where('id', '<=', state.maxId)
-        .orderBy('id')
-        .limit(200)
-        .execute();
+      const rows = await listScope(deps.db, resolved, { after: state.lastId, upTo: state.maxId, limit: 200 });
       if (rows.length === 0) break;
       for (const row of rows) {
         await reprocessRow(deps, jobId, state, row);

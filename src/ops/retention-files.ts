@@ -1,6 +1,12 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Db, DbOrTx } from '../storage/database.js';
+import type { Db } from '../storage/database.js';
+import {
+  deleteExpiredRejection,
+  expireDetectionBatch,
+  expireMediaBatch,
+  listExpiredRejections,
+} from '../storage/retention.repository.js';
 import { isInside, type RemoveOutcome, removeFile, removeThumbnail } from './remove-file.js';
 
 /**
@@ -45,35 +51,17 @@ export async function expireDetections(deps: FileStepDeps, cutoff: Date): Promis
   const result = empty();
   let after = 0;
   for (;;) {
-    const last = await deps.db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .selectFrom('detections as d')
-        .select(['d.id', 'd.thumbnail_path'])
-        .where('d.created_at', '<', cutoff)
-        .where('d.id', '>', after)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(selectFrom('event_detections as ed').select('ed.event_id').whereRef('ed.detection_id', '=', 'd.id')),
-          ),
-        )
-        .orderBy('d.id')
-        .limit(deps.batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
+    const batch = await expireDetectionBatch(deps.db, { cutoff, after, limit: deps.batchSize }, async (rows) => {
       const removable: number[] = [];
       for (const row of rows) {
-        const outcome = await removeThumbnail(deps.dataDir, row.thumbnail_path);
-        if (tally(result, row.thumbnail_path ?? '', outcome)) removable.push(row.id);
+        const outcome = await removeThumbnail(deps.dataDir, row.thumbnailPath);
+        if (tally(result, row.thumbnailPath ?? '', outcome)) removable.push(row.id);
       }
-      if (removable.length > 0) {
-        const deleted = await tx.deleteFrom('detections').where('id', 'in', removable).executeTakeFirst();
-        result.rows += Number(deleted.numDeletedRows);
-      }
-      return rows.length === deps.batchSize ? rows.at(-1)?.id : undefined;
+      return removable;
     });
-    if (last === undefined) return result;
-    after = last;
+    result.rows += batch.deleted;
+    if (batch.last === undefined) return result;
+    after = batch.last;
   }
 }
 
@@ -89,7 +77,13 @@ interface OwnedFile {
  * modification time (main path) or an old one (alias), and no other row claims the alias path. A camera that wrote
  * new content under an old name must not lose it.
  */
-async function stillOwned(tx: DbOrTx, deps: FileStepDeps, file: OwnedFile, mainPath: string, cutoff: Date) {
+async function stillOwned(
+  claimed: (path: string) => Promise<boolean>,
+  deps: FileStepDeps,
+  file: OwnedFile,
+  mainPath: string,
+  cutoff: Date,
+) {
   const abs = path.join(deps.mediaRoot, file.rel);
   if (!isInside(deps.mediaRoot, abs)) return false;
   const stats = await lstat(abs).catch(() => undefined);
@@ -98,8 +92,7 @@ async function stillOwned(tx: DbOrTx, deps: FileStepDeps, file: OwnedFile, mainP
   if (stats.size !== file.size) return false;
   if (file.mtime !== undefined) return stats.mtime.getTime() === file.mtime.getTime();
   if (file.rel === mainPath || stats.mtime >= cutoff) return false;
-  const claimed = await tx.selectFrom('media_files').select('id').where('path', '=', file.rel).executeTakeFirst();
-  return claimed === undefined;
+  return !(await claimed(file.rel));
 }
 
 /**
@@ -111,52 +104,26 @@ export async function expireMedia(deps: FileStepDeps, cutoff: Date): Promise<Fil
   const result = empty();
   let after = 0;
   for (;;) {
-    const last = await deps.db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .selectFrom('media_files as m')
-        .select(['m.id', 'm.path', 'm.size', 'm.captured_at'])
-        .where('m.created_at', '<', cutoff)
-        .where('m.status', 'in', ['done', 'failed', 'rejected'])
-        .where('m.id', '>', after)
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('detections as d').select('d.id').whereRef('d.media_file_id', '=', 'm.id'))),
-        )
-        .orderBy('m.id')
-        .limit(deps.batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (rows.length === 0) return undefined;
-      const aliases = await tx
-        .selectFrom('media_aliases')
-        .select(['path', 'size', 'media_file_id'])
-        .where(
-          'media_file_id',
-          'in',
-          rows.map((r) => r.id),
-        )
-        .execute();
+    const window = { cutoff, after, limit: deps.batchSize };
+    const batch = await expireMediaBatch(deps.db, window, async (rows, claimed) => {
       const removable: number[] = [];
       for (const row of rows) {
         const owned: OwnedFile[] = [
-          { rel: row.path, size: row.size, mtime: row.captured_at },
-          ...aliases.filter((a) => a.media_file_id === row.id).map((a) => ({ ...a, rel: a.path, mtime: undefined })),
+          { rel: row.path, size: row.size, mtime: row.capturedAt },
+          ...row.aliases.map((a) => ({ rel: a.path, size: a.size, mtime: undefined })),
         ];
         let ok = true;
         for (const file of owned) {
-          if (!(await stillOwned(tx, deps, file, row.path, cutoff))) continue;
+          if (!(await stillOwned(claimed, deps, file, row.path, cutoff))) continue;
           ok = tally(result, file.rel, await removeFile(path.join(deps.mediaRoot, file.rel))) && ok;
         }
         if (ok) removable.push(row.id);
       }
-      if (removable.length > 0) {
-        const deleted = await tx.deleteFrom('media_files').where('id', 'in', removable).executeTakeFirst();
-        result.rows += Number(deleted.numDeletedRows);
-      }
-      return rows.length === deps.batchSize ? rows.at(-1)?.id : undefined;
+      return removable;
     });
-    if (last === undefined) return result;
-    after = last;
+    result.rows += batch.deleted;
+    if (batch.last === undefined) return result;
+    after = batch.last;
   }
 }
 
@@ -166,23 +133,12 @@ export async function expireMedia(deps: FileStepDeps, cutoff: Date): Promise<Fil
  */
 export async function expireRejections(deps: FileStepDeps, cutoff: Date): Promise<FileStepResult> {
   const result = empty();
-  const rows = await deps.db
-    .selectFrom('media_rejections')
-    .select(['path', 'size', 'modified_at'])
-    .where('created_at', '<', cutoff)
-    .orderBy('path')
-    .execute();
-  for (const row of rows) {
+  for (const row of await listExpiredRejections(deps.db, cutoff)) {
     const abs = path.join(deps.mediaRoot, row.path);
     const stats = isInside(deps.mediaRoot, abs) ? await lstat(abs).catch(() => undefined) : undefined;
-    const same = stats !== undefined && stats.size === row.size && stats.mtime.getTime() === row.modified_at.getTime();
+    const same = stats !== undefined && stats.size === row.size && stats.mtime.getTime() === row.modifiedAt.getTime();
     if (same && !tally(result, row.path, await removeFile(abs))) continue;
-    const deleted = await deps.db
-      .deleteFrom('media_rejections')
-      .where('path', '=', row.path)
-      .where('created_at', '<', cutoff)
-      .executeTakeFirst();
-    result.rows += Number(deleted.numDeletedRows);
+    result.rows += await deleteExpiredRejection(deps.db, row.path, cutoff);
   }
   return result;
 }

@@ -7,6 +7,7 @@ import type { Db } from '../storage/database.js';
 import { deleteGpuStatsBefore } from '../storage/gpu-stats.repository.js';
 import { startJob, updateJob } from '../storage/job.repository.js';
 import { deleteLogsBefore } from '../storage/log.repository.js';
+import { deleteExpiredEvents } from '../storage/retention.repository.js';
 import { expireDetections, expireMedia, expireRejections, type FileFailure } from './retention-files.js';
 
 /**
@@ -69,28 +70,7 @@ const cutoff = (now: number, days: number): Date | undefined => (days > 0 ? new 
 async function expireEvents(db: Db, before: Date, batchSize: number): Promise<number> {
   let total = 0;
   for (;;) {
-    const result = await db
-      .deleteFrom('events')
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('events as e')
-          .select('e.id')
-          .where('e.created_at', '<', before)
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom('alerts as a')
-                  .select('a.id')
-                  .whereRef('a.event_id', '=', 'e.id')
-                  .where('a.status', 'in', ['pending', 'delivered']),
-              ),
-            ),
-          )
-          .orderBy('e.id')
-          .limit(batchSize),
-      )
-      .executeTakeFirst();
-    const n = Number(result.numDeletedRows);
+    const n = await deleteExpiredEvents(db, before, batchSize);
     total += n;
     if (n < batchSize) return total;
   }

@@ -121,6 +121,11 @@ export async function getRuleByName(db: DbOrTx, name: string): Promise<StoredAle
   return row === undefined ? undefined : alertRuleRowToRule(row);
 }
 
+/** Renames a rule (the name is unique: callers check that it is free). */
+export async function renameRule(db: DbOrTx, id: string, name: string): Promise<void> {
+  await db.updateTable('alert_rules').set({ name }).where('id', '=', id).execute();
+}
+
 /** Deletes the rule; its past alerts stay, with no rule. False when there was none. */
 export async function deleteRule(db: DbOrTx, id: string): Promise<boolean> {
   if (!isUuid(id)) return false;

@@ -1,4 +1,4 @@
-import type { DbOrTx } from './database.js';
+import type { Db, DbOrTx } from './database.js';
 import type { DetectionRow, NewDetection } from './tables/detection.table.js';
 
 /**
@@ -38,4 +38,26 @@ export function listDetections(db: DbOrTx, query: DetectionQuery = {}): Promise<
     .orderBy('id', 'desc')
     .limit(query.limit ?? 100)
     .execute();
+}
+
+/**
+ * Records the thumbnail of each detection, in one transaction; returns the files whose detection is gone (replaced
+ * or removed meanwhile), which belong to nobody.
+ */
+export async function setThumbnailPaths(
+  db: Db,
+  thumbnails: readonly { detectionId: number; path: string }[],
+): Promise<string[]> {
+  return db.transaction().execute(async (tx) => {
+    const orphans: string[] = [];
+    for (const { detectionId, path } of thumbnails) {
+      const updated = await tx
+        .updateTable('detections')
+        .set({ thumbnail_path: path })
+        .where('id', '=', detectionId)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) orphans.push(path);
+    }
+    return orphans;
+  });
 }

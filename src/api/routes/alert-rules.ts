@@ -9,6 +9,7 @@ import {
   getRule,
   getRuleByName,
   listRules,
+  renameRule,
   type StoredAlertRule,
   upsertRuleByName,
 } from '../../storage/alert-rule.repository.js';
@@ -132,7 +133,7 @@ async function updateRule(ctx: ApiContext, find: RuleFinder, request: RuleReques
       if ((await getRuleByName(tx, input.name)) !== undefined) {
         throw conflict(`another alert rule is named "${input.name}"`);
       }
-      await tx.updateTable('alert_rules').set({ name: input.name }).where('id', '=', existing.id).execute();
+      await renameRule(tx, existing.id, input.name);
     }
     const updated = await upsertRuleByName(tx, { ...input, source: existing.source });
     await auditRule(ctx, request, 'update', updated, tx);
