@@ -37,6 +37,7 @@ const PENDING_SQL = new Map([
   ['detection/detection.worker.ts', 'the transaction that stores a detection run (stage worker, owned elsewhere)'],
   ['alerts/alert.service.ts', 'the transaction that raises or escalates an alert (its query moved already)'],
   ['alerts/arming.service.ts', 'the arming transactions: move with the command table (src/commands/)'],
+  ['enrichment/enrichment.worker.ts', 'the transaction that stores an enrichment run (stage worker, owned elsewhere)'],
   ['ops/config-sync.ts', 'the transaction that syncs configured zones and rules'],
   ['ops/doctor-probes.ts', 'reads the migration ledger (hsi_migrations): belongs beside storage/migrate.ts'],
   // The API's mutations: a change and its audit row in one transaction (repository calls only, no query builder).
