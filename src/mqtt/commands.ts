@@ -235,10 +235,7 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
       const name = tableName(command);
       const parsing: Parsing = {};
       const parse = () => parseInput(command, payloadText(payload), parsing);
-      // One input type per name; the parser returns the one the topic named.
-      const outcome = await dispatcher.dispatch(name, parse as () => CommandInputs[typeof name], channel, {
-        ...addressOf(command),
-      });
+      const outcome = await dispatcher.dispatch(name, parse, channel, addressOf(command));
       if (COMMANDS[name].answer !== 'response') return { states: outcome.states };
       const body: ResponseBody = outcome.ok
         ? { status: 'ok', data: outcome.data }
