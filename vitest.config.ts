@@ -17,7 +17,9 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
           environment: 'node',
-          // Each file uses its own database, queue prefix and topics on the shared services.
+          // Each file uses its own database, queue prefix and topics on the shared services; its database is a
+          // copy of the migrated templates that the global setup makes once per run.
+          globalSetup: ['test/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

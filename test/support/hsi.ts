@@ -11,6 +11,7 @@ import type { MediaFileRow } from '../../src/storage/tables/media-file.table.js'
 import { services } from './env.js';
 import { serviceDown } from './services.js';
 import { createPostgresDatabase, engineUnavailable } from './stores.js';
+import { copyPgliteTemplate } from './templates.js';
 
 export type Backends = 'postgres+redis' | 'pglite+memory';
 export const BACKENDS: readonly Backends[] = ['postgres+redis', 'pglite+memory'];
@@ -42,14 +43,19 @@ export interface TestHsi {
 /**
  * Environment for a fresh HSI on the chosen backends: its own temp folders, PostgreSQL database and Redis prefix,
  * so test files never see each other's data. Returned so child-process tests can reuse it.
+ *
+ * The database is a copy of this run's migrated template (`templates.ts`), so HSI starts on a ready schema instead
+ * of creating and migrating one; `template: false` leaves it to HSI, for tests of the first start itself.
  */
 export async function testEnvironment(
   backends: Backends,
   extra: Record<string, string> = {},
+  options: { template?: boolean } = {},
 ): Promise<{ env: Record<string, string>; root: string; dropDatabase(): Promise<void> }> {
+  const template = options.template !== false;
   const root = mkdtempSync(path.join(os.tmpdir(), 'hsi-e2e-'));
   mkdirSync(path.join(root, 'media'));
-  const database = backends === 'postgres+redis' ? await createPostgresDatabase() : undefined;
+  const database = backends === 'postgres+redis' ? await createPostgresDatabase({ fromTemplate: template }) : undefined;
   const id = randomBytes(4).toString('hex');
   const env: Record<string, string> = {
     HSI_DATA_DIR: path.join(root, 'data'),
@@ -69,6 +75,10 @@ export async function testEnvironment(
     ...extra,
   };
   if (process.env.HSI_ASSETS_DIR) env.HSI_ASSETS_DIR = process.env.HSI_ASSETS_DIR;
+  // The embedded database goes where HSI looks for it, unless the test points HSI at a PostgreSQL of its own.
+  if (template && env.HSI_DATABASE_URL === '' && env.HSI_DATA_DIR !== undefined) {
+    copyPgliteTemplate(env.HSI_DATA_DIR, 'migrated');
+  }
   return { env, root, dropDatabase: async () => database?.drop() };
 }
 

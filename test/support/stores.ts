@@ -9,6 +9,7 @@ import type { Engine, Store } from '../../src/storage/database.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { services } from './env.js';
 import { serviceDown } from './services.js';
+import { copyPgliteTemplate, templates, withDatabase } from './templates.js';
 
 export interface TestStore {
   store: Store;
@@ -23,18 +24,20 @@ export async function engineUnavailable(engine: Engine): Promise<string | undefi
   return engine === 'postgres' ? serviceDown('PostgreSQL', services.postgresUrl, 5432) : undefined;
 }
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-/** A fresh database of its own on the shared PostgreSQL server. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A fresh database of its own on the shared PostgreSQL server: empty, or with `fromTemplate` a clone of this run's
+ * migrated template (empty where the run made none: the caller or HSI then migrates it as usual).
+ */
+export async function createPostgresDatabase(
+  options: { fromTemplate?: boolean } = {},
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `hsi_test_${randomBytes(6).toString('hex')}`;
+  const template = options.fromTemplate === true ? templates().postgres : undefined;
   const admin = new pg.Client({ connectionString: services.postgresUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(
+    template === undefined ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${template}`,
+  );
   await admin.end();
   return {
     url: withDatabase(services.postgresUrl, name),
@@ -47,13 +50,19 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
   };
 }
 
-/** A migrated store on `engine`: its own PostgreSQL database, or PGlite in a temp dir. */
+/**
+ * A migrated store on `engine`: its own PostgreSQL database, or PGlite in a temp dir; with `migrate: false` an
+ * empty one. Copied from this run's templates where it has them (`templates.ts`); `migrate` then finds nothing to
+ * apply.
+ */
 export async function createTestStore(engine: Engine, options: { migrate?: boolean } = {}): Promise<TestStore> {
+  const migrated = options.migrate !== false;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hsi-store-'));
-  const database = engine === 'postgres' ? await createPostgresDatabase() : undefined;
+  const database = engine === 'postgres' ? await createPostgresDatabase({ fromTemplate: migrated }) : undefined;
+  if (engine === 'pglite') copyPgliteTemplate(dataDir, migrated ? 'migrated' : 'bare');
   const url = database?.url ?? '';
   const store = await openStore({ url, dataDir, poolSize: 5, log: silentLogger() });
-  if (options.migrate !== false) await migrate(store, silentLogger());
+  if (migrated) await migrate(store, silentLogger());
   return {
     store,
     url,

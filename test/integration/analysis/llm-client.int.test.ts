@@ -8,9 +8,10 @@ import {
   OpenAiLlmClient,
 } from '../../../src/analysis/llm-client.js';
 import { buildRiskPrompt, RISK_ASSESSMENT_SCHEMA } from '../../../src/analysis/prompts.js';
-import { type ScorerInput, scoreEvent } from '../../../src/analysis/rules-scorer.js';
+import { scoreEvent } from '../../../src/analysis/rules-scorer.js';
 import { isRiskLevel, riskLevelFor } from '../../../src/domain/risk.js';
 import { createLogger, type Logger, silentLogger } from '../../../src/lib/logger.js';
+import { promptInput, scorerInput } from '../../support/builders.js';
 import {
   body,
   type FakeLlmBehaviour,
@@ -24,34 +25,8 @@ import {
   unusedLocalUrl,
 } from '../../support/fake-llm.js';
 
-const prompt = buildRiskPrompt({
-  cameraName: 'Front Door',
-  at: new Date('2024-05-14T14:05:00Z'),
-  timeZone: 'UTC',
-  objectCounts: { person: 3 },
-  maxConfidence: { person: 0.88 },
-  detectionCount: 3,
-  durationSeconds: 12,
-  isFastPath: false,
-  zonesHit: [],
-  houseMode: 'disarmed',
-  recentEvents: [],
-  recentWindowMinutes: 60,
-  feedback: [],
-  feedbackWindowDays: 30,
-});
-const rulesInput: ScorerInput = {
-  cameraName: 'Front Door',
-  objectCounts: { person: 3 },
-  maxConfidence: { person: 0.88 },
-  detectionCount: 3,
-  localHour: 14,
-  weekday: 'tue',
-  zonesHit: [],
-  houseMode: 'disarmed',
-  recentEventsOnCamera: 0,
-  feedback: [],
-};
+const prompt = buildRiskPrompt(promptInput());
+const rulesInput = scorerInput();
 const answer = {
   risk_score: 18,
   risk_level: 'low',

@@ -17,6 +17,7 @@ import type { AnalysisJob, DetectionJob, JobQueue } from '../../../src/queue/con
 import { MemoryQueueFactory } from '../../../src/queue/memory.js';
 import type { Db, Engine } from '../../../src/storage/database.js';
 import { insertEventForBatch, type SecurityEvent } from '../../../src/storage/event.repository.js';
+import { newEvent } from '../../support/builders.js';
 import { type SeededDetection, seedDetections } from '../../support/seed.js';
 import { createTestStore, type TestStore } from '../../support/stores.js';
 
@@ -137,7 +138,7 @@ export async function seedEvent(db: Db, seed: EventSeed): Promise<SecurityEvent>
   batch += 1;
   const { event } = await insertEventForBatch(
     db,
-    {
+    newEvent({
       batchId: `${cameraId}:${batch}:${seed.startedAt.getTime()}`,
       cameraId,
       startedAt: seed.startedAt,
@@ -146,14 +147,8 @@ export async function seedEvent(db: Db, seed: EventSeed): Promise<SecurityEvent>
       riskLevel: seed.riskLevel ?? 'low',
       summary: seed.summary,
       reasoning: 'seeded for the API tests',
-      recommendedAction: null,
-      llmPrompt: null,
-      analysisSource: 'rules',
-      promptVersion: null,
-      model: null,
       objectTypes: [...new Set(detections.map((d) => d.objectType))].sort(),
-      isFastPath: false,
-    },
+    }),
     ids,
   );
   return event;

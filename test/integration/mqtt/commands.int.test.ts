@@ -13,6 +13,7 @@ import { getCamera } from '../../../src/storage/camera.repository.js';
 import type { Db } from '../../../src/storage/database.js';
 import { insertEventForBatch } from '../../../src/storage/event.repository.js';
 import { getZone, upsertZoneByName } from '../../../src/storage/zone.repository.js';
+import { newEvent } from '../../support/builders.js';
 import { seedDetections } from '../../support/seed.js';
 import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
 
@@ -27,23 +28,15 @@ async function seedAlerts(db: Db, count: number): Promise<string[]> {
   const at = new Date('2026-03-01T23:00:00Z');
   const { event } = await insertEventForBatch(
     db,
-    {
+    newEvent({
       batchId: 'drive:1',
       cameraId: 'drive',
       startedAt: at,
-      endedAt: at,
       riskScore: 72,
       riskLevel: 'high',
       summary: 'A person tries the garage door',
       reasoning: 'Handle tried twice at night',
-      recommendedAction: null,
-      llmPrompt: null,
-      analysisSource: 'rules',
-      promptVersion: null,
-      model: null,
-      objectTypes: ['person'],
-      isFastPath: false,
-    },
+    }),
     detectionIds,
   );
   const ids: string[] = [];

@@ -32,7 +32,7 @@ beforeAll(async () => {
     (await serviceDown('Redis', services.redisUrl, 6379)) ??
     (await serviceDown('MQTT broker', services.mqttUrl, 1883));
   if (down !== undefined) return;
-  database = await createPostgresDatabase();
+  database = await createPostgresDatabase({ fromTemplate: true });
   const store = await openStore({ url: database.url, dataDir: os.tmpdir(), poolSize: 1, log: silentLogger() });
   await migrate(store, silentLogger());
   await store.close();

@@ -25,11 +25,12 @@ describe.skipIf(skip !== undefined)('HSI with jemalloc preloaded, as in the imag
   });
 
   it('detects a photo end to end and exits cleanly on SIGTERM', { timeout: 90_000 }, async () => {
-    const made = await testEnvironment('pglite+memory', {
-      HSI_LOG_LEVEL: 'debug',
-      HSI_INGEST_STABLE_MS: '200',
-      LD_PRELOAD: JEMALLOC!,
-    });
+    // A real first start (initdb under jemalloc too), as a fresh container does: no template database.
+    const made = await testEnvironment(
+      'pglite+memory',
+      { HSI_LOG_LEVEL: 'debug', HSI_INGEST_STABLE_MS: '200', LD_PRELOAD: JEMALLOC! },
+      { template: false },
+    );
     cleanups.push(async () => rmSync(made.root, { recursive: true, force: true }));
     const hsi = HsiProcess.start(made.env, ['run'], existsSync(path.join('dist', 'cli.js')));
     cleanups.push(async () => void hsi.child.kill('SIGKILL'));

@@ -23,6 +23,7 @@ import {
 import { ensureCamera } from '../../../src/storage/camera.repository.js';
 import type { DbOrTx } from '../../../src/storage/database.js';
 import { insertEventForBatch } from '../../../src/storage/event.repository.js';
+import { newEvent } from '../../support/builders.js';
 import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
 
 const T0 = Date.parse('2026-03-01T23:00:00Z');
@@ -32,23 +33,14 @@ let batch = 0;
 
 async function addEvent(db: DbOrTx): Promise<number> {
   batch += 1;
-  const input = {
+  const input = newEvent({
     batchId: `drive:${batch}`,
     cameraId: 'drive',
     startedAt: at(batch),
-    endedAt: at(batch),
     riskScore: 90,
-    riskLevel: 'critical' as const,
+    riskLevel: 'critical',
     summary: 'Two people forcing the garage door',
-    reasoning: '',
-    recommendedAction: null,
-    llmPrompt: null,
-    analysisSource: 'rules' as const,
-    promptVersion: null,
-    model: null,
-    objectTypes: ['person'],
-    isFastPath: false,
-  };
+  });
   return (await insertEventForBatch(db, input, [])).event.id;
 }
 

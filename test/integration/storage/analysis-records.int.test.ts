@@ -12,6 +12,7 @@ import {
   recordFeedback,
 } from '../../../src/storage/feedback.repository.js';
 import { ensurePromptVersion, listPromptVersions } from '../../../src/storage/prompt-version.repository.js';
+import { newEvent } from '../../support/builders.js';
 import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
 
 const SCORE: Readonly<Record<RiskLevel, number>> = { low: 10, medium: 40, high: 70, critical: 90 };
@@ -26,23 +27,18 @@ async function addEvent(
   batch += 1;
   const { event } = await insertEventForBatch(
     db,
-    {
+    newEvent({
       batchId: `${cameraId}:${batch}`,
       cameraId,
       startedAt,
-      endedAt: startedAt,
       riskScore: SCORE[level],
       riskLevel: level,
       summary: `${level} event`,
-      reasoning: '',
-      recommendedAction: null,
       llmPrompt: 'prompt text',
       analysisSource: 'llm',
       promptVersion: 'hsi-risk-1',
       model: 'qwen',
-      objectTypes: ['person'],
-      isFastPath: false,
-    },
+    }),
     [],
   );
   return event.id;

@@ -21,6 +21,7 @@ import {
   unlinkedDetections,
 } from '../../../src/storage/event.repository.js';
 import { insertMediaFile } from '../../../src/storage/media-file.repository.js';
+import { newEvent as buildEvent } from '../../support/builders.js';
 import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
@@ -58,24 +59,14 @@ async function seedDetections(db: DbOrTx, cameraId: string, count: number): Prom
 }
 
 function newEvent(batchId: string, overrides: Partial<NewEvent> = {}): NewEvent {
-  return {
+  return buildEvent({
     batchId,
-    cameraId: 'front_door',
     startedAt: at(0),
     endedAt: at(30),
-    riskScore: 20,
-    riskLevel: 'low',
     summary: 'A delivery driver left a parcel',
     reasoning: 'Daytime visit of a known courier.',
-    recommendedAction: null,
-    llmPrompt: null,
-    analysisSource: 'rules',
-    promptVersion: null,
-    model: null,
-    objectTypes: ['person'],
-    isFastPath: false,
     ...overrides,
-  };
+  });
 }
 
 for (const engine of ENGINES) {

@@ -3,6 +3,7 @@ import { assessRisk } from '../../../src/analysis/assess-with-fallback.js';
 import type { LlmAssessment, LlmClient, LlmPrompt } from '../../../src/analysis/llm-client.js';
 import type { RulesAssessment, ScorerInput } from '../../../src/analysis/rules-scorer.js';
 import { scoreEvent } from '../../../src/analysis/rules-scorer.js';
+import { scorerInput } from '../../support/builders.js';
 
 const prompt: LlmPrompt = {
   system: 'system prompt',
@@ -13,18 +14,7 @@ const prompt: LlmPrompt = {
   ],
 };
 
-const rulesInput: ScorerInput = {
-  cameraName: 'Front Door',
-  objectCounts: { person: 3 },
-  maxConfidence: { person: 0.88 },
-  detectionCount: 3,
-  localHour: 14,
-  weekday: 'tue',
-  zonesHit: [],
-  houseMode: 'disarmed',
-  recentEventsOnCamera: 0,
-  feedback: [],
-};
+const rulesInput = scorerInput();
 
 const rulesAssessment = {
   riskScore: 12,

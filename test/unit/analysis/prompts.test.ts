@@ -9,9 +9,9 @@ import {
   SYSTEM_PROMPT,
   sanitise,
 } from '../../../src/analysis/prompts.js';
+import { promptInput, zoneHit } from '../../support/builders.js';
 
-const base: PromptInput = {
-  cameraName: 'Front Door',
+const base: PromptInput = promptInput({
   // Saturday 2026-03-28 23:15 in Berlin (CET).
   at: new Date('2026-03-28T22:15:00Z'),
   timeZone: 'Europe/Berlin',
@@ -20,20 +20,13 @@ const base: PromptInput = {
   maxInOneFrame: { person: 2, car: 1 },
   detectionCount: 7,
   durationSeconds: 42.4,
-  isFastPath: false,
-  zonesHit: [
-    { id: 'porch', name: 'Porch', zoneType: 'entry_point', armed: true },
-    { id: 'drive', name: 'Driveway', zoneType: 'driveway', armed: false },
-  ],
+  zonesHit: [zoneHit(), zoneHit({ id: 'drive', name: 'Driveway', zoneType: 'driveway', armed: false })],
   houseMode: 'armed_night',
   recentEvents: [
     { startedAt: new Date('2026-03-28T22:01:00Z'), riskLevel: 'low', summary: 'A cat crossed the "yard"' },
     { startedAt: new Date('2026-03-28T21:40:00Z'), riskLevel: 'medium', summary: 'Person\nat the gate' },
   ],
-  recentWindowMinutes: 60,
-  feedback: [],
-  feedbackWindowDays: 30,
-};
+});
 
 describe('buildUserPrompt', () => {
   it('lists the event facts in local time, one per line', () => {

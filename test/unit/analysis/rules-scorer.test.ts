@@ -1,27 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isNightHour, objectStats, type ScorerInput, scoreEvent } from '../../../src/analysis/rules-scorer.js';
 import { levelFeedback } from '../../../src/domain/risk.js';
-import type { ZoneHit } from '../../../src/domain/zones.js';
+import { scorerInput as input, zoneHit } from '../../support/builders.js';
 
-const porch: ZoneHit = { id: 'porch', name: 'Porch', zoneType: 'entry_point', armed: true };
-const driveway: ZoneHit = { id: 'drive', name: 'Driveway', zoneType: 'driveway', armed: true };
-const sidewalk: ZoneHit = { id: 'walk', name: 'Sidewalk', zoneType: 'sidewalk', armed: false };
-
-function input(overrides: Partial<ScorerInput> = {}): ScorerInput {
-  return {
-    cameraName: 'Front Door',
-    objectCounts: { person: 3 },
-    maxConfidence: { person: 0.88 },
-    detectionCount: 3,
-    localHour: 14,
-    weekday: 'tue',
-    zonesHit: [],
-    houseMode: 'disarmed',
-    recentEventsOnCamera: 0,
-    feedback: [],
-    ...overrides,
-  };
-}
+const porch = zoneHit();
+const driveway = zoneHit({ id: 'drive', name: 'Driveway', zoneType: 'driveway' });
+const sidewalk = zoneHit({ id: 'walk', name: 'Sidewalk', zoneType: 'sidewalk', armed: false });
 
 const car = { objectCounts: { car: 4 }, maxConfidence: { car: 0.91 }, detectionCount: 4 };
 const dog = { objectCounts: { dog: 2 }, maxConfidence: { dog: 0.8 }, detectionCount: 2 };

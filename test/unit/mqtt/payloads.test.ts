@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertRecord, DetectionRecord, EventRecord } from '../../../src/domain/events.js';
+import type { AlertRecord } from '../../../src/domain/events.js';
 import {
   activeAlertsPayload,
   alarmStatePayload,
@@ -15,50 +15,14 @@ import {
   securityEventEntityPayload,
   systemHealthPayload,
 } from '../../../src/mqtt/payloads.js';
+import { alertRecord, detectionRecord, eventRecord } from '../../support/builders.js';
 
-const detection: DetectionRecord = {
-  id: 41,
-  cameraId: 'front_door',
-  mediaFileId: 7,
-  filePath: '/media/Front Door/2026-11-24/snap_001.jpg',
-  detectedAt: new Date('2026-11-24T21:14:03.250Z'),
-  objectType: 'person',
-  confidence: 0.93,
-  bbox: { x: 120, y: 40.5, width: 88, height: 210 },
-  thumbnailPath: '/data/thumbs/front_door/7-0.jpg',
-  frameIndex: null,
-};
+const detection = detectionRecord();
 
-const event: EventRecord = {
-  id: 12,
-  batchId: 'front_door:1764018843250',
-  cameraId: 'front_door',
-  startedAt: new Date('2026-11-24T21:14:03.250Z'),
-  endedAt: new Date('2026-11-24T21:15:10.000Z'),
-  riskScore: 52,
-  riskLevel: 'medium',
-  summary: 'Unknown person lingering at the front door',
-  reasoning: 'Person stayed 60 s near the door at night',
-  recommendedAction: null,
-  objectTypes: ['person'],
-  detectionCount: 6,
-  isFastPath: true,
-  analysisSource: 'rules_fallback',
-  closedAt: null,
-};
+const event = eventRecord();
 
 function alert(id: string, createdAt: string, status: AlertRecord['status'] = 'pending'): AlertRecord {
-  return {
-    id,
-    eventId: 12,
-    ruleId: 'night-door',
-    severity: 'high',
-    status,
-    dedupKey: 'front_door:night-door',
-    message: `alert ${id}`,
-    cameraId: 'front_door',
-    createdAt: new Date(createdAt),
-  };
+  return alertRecord({ id, createdAt: new Date(createdAt), status });
 }
 
 describe('stream payloads', () => {
