@@ -1,10 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import type { BatchAggregator } from './aggregation/batch-aggregator.js';
 import type { AlertService } from './alerts/alert.service.js';
 import type { ArmingService } from './alerts/arming.service.js';
 import type { FactSource } from './analysis/facts.js';
 import type { LlmClient } from './analysis/llm-client.js';
-import type { ApiContext } from './api/context.js';
+import type { ApiRoutes } from './api/context.js';
 import type { Config } from './config/schema.js';
 import type { ObjectDetector } from './detection/object-detector.js';
 import type { BusEvents } from './domain/events.js';
@@ -20,6 +19,7 @@ import type { MqttBridge } from './mqtt/bridge.js';
 import type { HaComponentSource } from './mqtt/ha-components.js';
 import type { AnalysisJob, DetectionJob, EnrichmentJob, JobQueue, QueueFactory } from './queue/contracts.js';
 import type { Role } from './roles.js';
+import type { SystemStatus } from './status/system-status.js';
 import type { Db, Store } from './storage/database.js';
 
 /**
@@ -52,9 +52,6 @@ export interface Feature {
   haComponents?(config: Config): HaComponentSource[];
   routes?(config: Config): ApiRoutes[];
 }
-
-/** Routes a feature adds to the API: registered after the core routes, behind the same auth, guards and errors. */
-export type ApiRoutes = (app: FastifyInstance, ctx: ApiContext) => void;
 
 /** What every enabled feature contributed, collected once before any feature starts. */
 export interface Contributions {
@@ -104,6 +101,8 @@ export interface FeatureContext {
   readonly llm: LlmClient | undefined;
   /** Where each service that checks credentials registers its count of refused logins (for /metrics). */
   readonly failedLogins: FailedLogins;
+  /** The one system-status read model: the MQTT health sensor, `/api/stats` and `/metrics` read it. */
+  readonly status: SystemStatus;
   readonly contributions: Contributions;
   readonly running: Running;
 }

@@ -11,7 +11,9 @@ import {
 import type { BatchAggregator } from './aggregation/batch-aggregator.js';
 import { AlertService } from './alerts/alert.service.js';
 import { ArmingService } from './alerts/arming.service.js';
+import { OpenAiLlmClient } from './analysis/llm-client.js';
 import type { Config } from './config/schema.js';
+import { siteTimeZone } from './config/site.js';
 import type { ObjectDetector } from './detection/object-detector.js';
 import type { BusEvents } from './domain/events.js';
 import { collectContributions, type Feature, type FeatureContext, type Running, runsHere } from './feature.js';
@@ -28,7 +30,9 @@ import type { MqttBridge } from './mqtt/bridge.js';
 import { syncConfiguration } from './ops/config-sync.js';
 import type { AnalysisJob, DetectionJob, JobQueue } from './queue/contracts.js';
 import { assertRolesFitBackends, ROLES, type Role } from './roles.js';
+import { SystemStatus } from './status/system-status.js';
 import type { Store } from './storage/database.js';
+import { VERSION } from './version.js';
 
 export interface Hsi {
   readonly config: Config;
@@ -121,6 +125,23 @@ async function buildContext(
   stack.push('analysis queue', () => queues.analysis.close());
   stack.push('enrichment queue', () => queues.enrichment.close());
   stack.push('detection queue', () => queues.detection.close());
+  const failedLogins = new FailedLogins();
+  const running: Running = {};
+  const status = new SystemStatus({
+    db: store.db,
+    // The two queues /api/stats and the health sensor have always shown.
+    queues: { detection: queues.detection, analysis: queues.analysis },
+    clock,
+    bus,
+    version: VERSION,
+    timeZone: siteTimeZone(config),
+    cameraOfflineAfterS: config.homeassistant.camera_offline_after_s,
+    llm: llm === undefined ? undefined : llm instanceof OpenAiLlmClient ? { probe: () => llm.probe() } : {},
+    failedLogins,
+    ingest: () => running.ingestHealth?.(),
+  });
+  status.start();
+  stack.push('system status', async () => status.stop());
   return {
     config,
     log,
@@ -134,9 +155,10 @@ async function buildContext(
     alerts: new AlertService({ db: store.db, bus, log, clock }),
     arming: new ArmingService({ db: store.db, bus, log, clock }),
     llm,
-    failedLogins: new FailedLogins(),
+    failedLogins,
+    status,
     contributions: collectContributions(features, config),
-    running: {},
+    running,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { AlertService } from '../alerts/alert.service.js';
 import type { SiteLocation } from '../domain/daylight.js';
 import type { BusEvents, EventRecord } from '../domain/events.js';
+import { factAuditData } from '../domain/facts.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
@@ -9,6 +10,7 @@ import { recordEventAudit } from '../storage/audit.repository.js';
 import type { Db, DbOrTx } from '../storage/database.js';
 import {
   eventDetectionIds,
+  eventToRecord,
   getEventByBatch,
   insertEventForBatch,
   lockEventByBatch,
@@ -41,26 +43,6 @@ export interface AnalysisWorkerDeps {
 
 const siteOf = (deps: AnalysisWorkerDeps): SiteFacts => ({ timeZone: deps.timeZone, location: deps.location ?? null });
 
-export function eventToRecord(e: SecurityEvent): EventRecord {
-  return {
-    id: e.id,
-    batchId: e.batchId,
-    cameraId: e.cameraId,
-    startedAt: e.startedAt,
-    endedAt: e.endedAt,
-    riskScore: e.riskScore,
-    riskLevel: e.riskLevel,
-    summary: e.summary,
-    reasoning: e.reasoning,
-    recommendedAction: e.recommendedAction,
-    objectTypes: e.objectTypes,
-    detectionCount: e.detectionCount,
-    isFastPath: e.isFastPath,
-    analysisSource: e.analysisSource,
-    closedAt: e.closedAt,
-  };
-}
-
 /**
  * The analysis stage. A visit's event has a lifecycle: the `open` job (fast path) creates it at once from one
  * frame's detections, still open; the `close` job (the batch closed) links the rest of the visit's detections,
@@ -89,7 +71,7 @@ async function openVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<vo
     log.debug('every detection of the frame already belongs to an event');
     return;
   }
-  const facts = await gatherFacts(deps.db, job, detections, siteOf(deps));
+  const facts = await gatherFacts(deps.db, job, detections, siteOf(deps), deps.factSources);
   const analysed = await analyse(deps, facts);
   const event = await deps.db.transaction().execute(async (tx) => {
     const ids = (
@@ -140,7 +122,7 @@ async function closeVisit(deps: AnalysisWorkerDeps, job: AnalysisJob): Promise<v
   const linked =
     existing === undefined ? [] : await detectionsByIds(deps.db, await eventDetectionIds(deps.db, existing.id));
   const visit = [...linked, ...fresh].sort((a, b) => a.id - b.id);
-  const facts = await gatherFacts(deps.db, job, visit, siteOf(deps));
+  const facts = await gatherFacts(deps.db, job, visit, siteOf(deps), deps.factSources);
   // Nothing joined the opened event: its analysis stands; the visit only closes.
   const analysed = fresh.length === 0 ? undefined : await analyse(deps, facts);
   const outcome = await deps.db.transaction().execute(async (tx) => {
@@ -230,6 +212,8 @@ interface Analysed {
   prompt: string;
   result: AssessRiskResult;
   durationMs: number;
+  /** The fact sources' data, by source: kept in the audit row. */
+  facts: Record<string, unknown[]>;
 }
 
 async function analyse(deps: AnalysisWorkerDeps, facts: BatchFacts): Promise<Analysed> {
@@ -240,7 +224,7 @@ async function analyse(deps: AnalysisWorkerDeps, facts: BatchFacts): Promise<Ana
   if (result.errors.length > 0) {
     deps.log.warn({ camera_id: facts.cameraName, errors: result.errors, source: result.source }, 'LLM analysis failed');
   }
-  return { prompt: prompt.user, result, durationMs };
+  return { prompt: prompt.user, result, durationMs, facts: factAuditData(facts.facts) };
 }
 
 /** The event columns an analysis sets (prompt version registered when the LLM was used). */
@@ -318,12 +302,13 @@ async function auditAnalysis(tx: DbOrTx, deps: AnalysisWorkerDeps, eventId: numb
     llmAttempts: result.attempts,
     rawResponse: result.raw ?? (result.errors.length > 0 ? result.errors.join('\n') : null),
     corrections: result.corrections === undefined ? null : { ...result.corrections },
+    facts: Object.keys(analysed.facts).length === 0 ? null : analysed.facts,
   });
 }
 
 async function factsOfEvent(deps: AnalysisWorkerDeps, job: AnalysisJob, event: SecurityEvent) {
   const ids = await eventDetectionIds(deps.db, event.id);
-  return gatherFacts(deps.db, job, await detectionsByIds(deps.db, ids), siteOf(deps));
+  return gatherFacts(deps.db, job, await detectionsByIds(deps.db, ids), siteOf(deps), deps.factSources);
 }
 
 function alertFacts(facts: BatchFacts, timezone: string) {

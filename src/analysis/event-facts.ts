@@ -1,19 +1,18 @@
 import { type HouseMode, isCameraArmed } from '../domain/arming.js';
 import { isNightAt, type SiteLocation } from '../domain/daylight.js';
+import type { Fact } from '../domain/facts.js';
 import { localTime } from '../domain/schedule.js';
 import { toZoneHit, type ZoneHit } from '../domain/zones.js';
 import type { AnalysisJob } from '../queue/contracts.js';
 import { getHouseMode } from '../storage/arming.repository.js';
 import type { DbOrTx } from '../storage/database.js';
 import { recentEventsOnCamera } from '../storage/event.repository.js';
-import { cameraFeedback } from '../storage/feedback.repository.js';
 import { listZones } from '../storage/zone.repository.js';
+import type { FactSource } from './facts.js';
 import type { PromptInput } from './prompts.js';
 import { objectStats, type ScorerInput } from './rules-scorer.js';
 
 export const RECENT_WINDOW_MINUTES = 60;
-/** How far back the owner's feedback on the camera is given to the prompt. */
-export const FEEDBACK_WINDOW_DAYS = 30;
 
 export interface BatchDetectionRow {
   id: number;
@@ -39,6 +38,8 @@ export interface BatchFacts {
   prompt: PromptInput;
   scorer: ScorerInput;
   confidenceByType: Record<string, number>;
+  /** What the fact sources said (also inside `prompt` and `scorer`): kept in the event's audit row. */
+  facts: Fact[];
 }
 
 const BATCH_DETECTION_COLUMNS = [
@@ -98,11 +99,16 @@ export interface SiteFacts {
   location: SiteLocation | null;
 }
 
+/**
+ * The facts of one visit, read in one place: the core's (camera, zones, house mode, night, recent events), then
+ * every fact source's. The prompt and the rules scorer get the same facts, spread from one object.
+ */
 export async function gatherFacts(
   db: DbOrTx,
   job: AnalysisJob,
   detections: BatchDetectionRow[],
   site: SiteFacts,
+  sources: readonly FactSource[] = [],
 ): Promise<BatchFacts> {
   const { timeZone } = site;
   const camera = await db
@@ -130,12 +136,30 @@ export async function gatherFacts(
   const recent = (await recentEventsOnCamera(db, job.cameraId, since, { before: new Date(from) })).filter(
     (e) => e.batchId !== job.batchId,
   );
-  const feedback = await cameraFeedback(db, job.cameraId, new Date(from - FEEDBACK_WINDOW_DAYS * 86_400_000));
+  const visit = {
+    batchId: job.batchId,
+    cameraId: job.cameraId,
+    from: new Date(from),
+    to: new Date(to),
+    detectionIds: detections.map((d) => d.id),
+  };
+  const facts: Fact[] = [];
+  for (const source of sources) facts.push(...(await source.facts(db, visit)));
   const stats = batchStats(detections);
   const at = new Date(from);
   const local = localTime(at, timeZone);
   const night = isNightAt(at, local.hour, site.location);
-  const durationSeconds = Math.max(0, Math.round((to - from) / 1000));
+  const core = {
+    cameraName,
+    ...stats,
+    detectionCount: detections.length,
+    durationSeconds: Math.max(0, Math.round((to - from) / 1000)),
+    night,
+    zonesHit,
+    cameraArmed,
+    houseMode,
+    facts,
+  };
   return {
     cameraName,
     startedAt: at,
@@ -145,37 +169,21 @@ export async function gatherFacts(
     houseMode,
     cameraArmed,
     confidenceByType: { ...stats.maxConfidence },
+    facts,
     prompt: {
-      cameraName,
+      ...core,
       at,
       timeZone,
-      ...stats,
-      detectionCount: detections.length,
-      durationSeconds,
       isFastPath: job.phase === 'open',
-      night,
-      zonesHit,
-      cameraArmed,
-      houseMode,
       recentEvents: recent.map((e) => ({ startedAt: e.startedAt, riskLevel: e.riskLevel, summary: e.summary })),
       recentWindowMinutes: RECENT_WINDOW_MINUTES,
-      feedback,
-      feedbackWindowDays: FEEDBACK_WINDOW_DAYS,
     },
     scorer: {
-      cameraName,
-      ...stats,
-      detectionCount: detections.length,
+      ...core,
       localHour: local.hour,
       localMinute: local.minute,
-      night,
-      durationSeconds,
-      cameraArmed,
       weekday: local.weekday,
-      zonesHit,
-      houseMode,
       recentEventsOnCamera: recent.length,
-      feedback,
     },
   };
 }

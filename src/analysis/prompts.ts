@@ -1,6 +1,7 @@
 import { describeHouseMode, type HouseMode, isZoneArmed } from '../domain/arming.js';
 import { isNightHour } from '../domain/daylight.js';
-import { type LevelFeedback, RISK_LEVELS, type RiskLevel } from '../domain/risk.js';
+import { type Fact, factPromptLines } from '../domain/facts.js';
+import { RISK_LEVELS, type RiskLevel } from '../domain/risk.js';
 import { localTime, type Weekday } from '../domain/schedule.js';
 import type { ZoneHit } from '../domain/zones.js';
 
@@ -87,10 +88,8 @@ export interface PromptInput {
   recentEvents: readonly RecentEvent[];
   /** What `recentEvents` covers, for the wording ("last 60 minutes"). */
   recentWindowMinutes: number;
-  /** The owner's feedback on this camera's past events, per level they were given (rated levels only). */
-  feedback: readonly LevelFeedback[];
-  /** What `feedback` covers, for the wording ("last 30 days"). */
-  feedbackWindowDays: number;
+  /** What the enabled features know (the owner's feedback on the camera, ...): their prompt lines, in order. */
+  facts: readonly Fact[];
 }
 
 export interface ChatMessage {
@@ -174,24 +173,6 @@ function recentLines(input: PromptInput): string[] {
   return [`${header}: ${input.recentEvents.length} event(s)`, ...shown, ...(more > 0 ? [`- and ${more} more`] : [])];
 }
 
-function feedbackLines(input: PromptInput): string[] {
-  const header = `Owner feedback on this camera's events (last ${input.feedbackWindowDays} days)`;
-  const rated = input.feedback.filter((f) => f.rated > 0);
-  if (rated.length === 0) return [`${header}: none`];
-  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-  const lines = rated.map((f) => {
-    const parts = [
-      f.accurate > 0 ? `${f.accurate} accurate` : '',
-      f.falseAlarms > 0 ? plural(f.falseAlarms, 'false alarm', 'false alarms') : '',
-      f.tooHigh > 0 ? `${f.tooHigh} rated too high` : '',
-      f.tooLow > 0 ? `${f.tooLow} rated too low` : '',
-      f.missedThreats > 0 ? plural(f.missedThreats, 'missed threat', 'missed threats') : '',
-    ].filter((p) => p !== '');
-    return `- ${f.level} events: ${f.rated} rated: ${parts.join(', ')}`;
-  });
-  return [`${header}, by the level they were given:`, ...lines];
-}
-
 /** The user message: the event's facts, one per line. */
 export function buildUserPrompt(input: PromptInput): string {
   const kind = input.isFastPath
@@ -205,7 +186,7 @@ export function buildUserPrompt(input: PromptInput): string {
     ...objectLines(input),
     zoneLine(input),
     ...recentLines(input),
-    ...feedbackLines(input),
+    ...factPromptLines(input.facts),
     '',
     'Assess the risk of this event. Answer with the JSON object only.',
   ].join('\n');

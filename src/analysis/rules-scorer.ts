@@ -1,13 +1,7 @@
 import { type HouseMode, isZoneArmed } from '../domain/arming.js';
 import { isNightHour } from '../domain/daylight.js';
-import {
-  clampScore,
-  type LevelFeedback,
-  RISK_BANDS,
-  RISK_LEVELS,
-  type RiskLevel,
-  riskLevelFor,
-} from '../domain/risk.js';
+import { type AppliedHint, applyScoreHints, type Fact } from '../domain/facts.js';
+import { clampScore, type RiskLevel, riskLevelFor } from '../domain/risk.js';
 import type { Weekday } from '../domain/schedule.js';
 import type { ZoneHit } from '../domain/zones.js';
 
@@ -37,10 +31,8 @@ import type { ZoneHit } from '../domain/zones.js';
  * 37–52 medium; person in an armed zone while armed_away 62 high; person at night in an armed entry_point 82
  * high; two people at night in an armed entry_point 90 critical.
  *
- * Then the owner's feedback on this camera's events of the level reached (at least 3 rated): when a third or more
- * were missed threats or rated too low, the score rises to the next level's floor; otherwise, when two thirds or
- * more were false alarms or rated too high, it drops to the top of the level below. Critical is never lowered
- * (an intrusion must not be talked down by past false alarms) and low cannot drop further.
+ * Then the score hints of the facts the enabled features gave (e.g. the owner's feedback on this camera: see
+ * src/features/owner-feedback/), judged at the level reached; critical is never lowered.
  */
 
 export interface ScorerInput {
@@ -67,8 +59,8 @@ export interface ScorerInput {
   houseMode: HouseMode;
   /** Events on this camera in the recent past (the adapter picks the window, e.g. one hour). */
   recentEventsOnCamera: number;
-  /** The owner's feedback on this camera's past events, per level they were given. */
-  feedback: readonly LevelFeedback[];
+  /** What the enabled features know about the visit; their score hints move the score. */
+  facts: readonly Fact[];
 }
 
 export interface ScoreFactor {
@@ -201,46 +193,23 @@ export function scoreEvent(input: ScorerInput): RulesAssessment {
     const score = Math.min(raw, c.cap);
     if (score > best.score || best.factors.length === 0) best = { factors: c.factors, score, capped: raw > c.cap };
   }
-  const calibration = feedbackFactor(input.feedback, best.score);
-  const factors = calibration === undefined ? best.factors : [...best.factors, calibration];
-  const score = clampScore(best.score + (calibration?.points ?? 0));
+  const hinted = applyScoreHints(best.score, input.facts);
+  const factors = [...best.factors, ...hinted.applied];
+  const score = hinted.score;
   const riskLevel = riskLevelFor(score);
   return {
     riskScore: score,
     riskLevel,
     summary: summarise(input, types, s),
-    reasoning: explain(best.factors, calibration, score, riskLevel, best.capped),
+    reasoning: explain(best.factors, hinted.applied, score, riskLevel, best.capped),
     recommendedAction: ACTIONS[riskLevel],
     factors,
   };
 }
 
-const FEEDBACK_MIN_RATED = 3;
-
-/** The move the owner's feedback asks of a score at its level (see the header), or undefined. */
-function feedbackFactor(feedback: readonly LevelFeedback[], score: number): ScoreFactor | undefined {
-  const level = riskLevelFor(score);
-  const f = feedback.find((x) => x.level === level);
-  if (f === undefined || f.rated < FEEDBACK_MIN_RATED) return undefined;
-  const index = RISK_LEVELS.indexOf(level);
-  const up = f.tooLow + f.missedThreats;
-  const down = f.falseAlarms + f.tooHigh;
-  const next = RISK_LEVELS[index + 1];
-  if (next !== undefined && up * 3 >= f.rated) {
-    const label = `owner feedback: ${up} of ${f.rated} ${level} events here were missed threats or rated too low`;
-    return { label, points: RISK_BANDS[next].min - score };
-  }
-  const below = RISK_LEVELS[index - 1];
-  if (below !== undefined && level !== 'critical' && down * 3 >= f.rated * 2) {
-    const label = `owner feedback: ${down} of ${f.rated} ${level} events here were false alarms or rated too high`;
-    return { label, points: RISK_BANDS[below].max - score };
-  }
-  return undefined;
-}
-
 function explain(
   factors: readonly ScoreFactor[],
-  calibration: ScoreFactor | undefined,
+  hints: readonly AppliedHint[],
   score: number,
   level: RiskLevel,
   capped: boolean,
@@ -248,8 +217,8 @@ function explain(
   if (factors.length === 0) return `Rules scorer: no objects detected = ${score} (${level}).`;
   const sign = (f: ScoreFactor) => `${f.label} ${f.points >= 0 ? '+' : ''}${f.points}`;
   const cap = capped ? `; capped at ${UNCORROBORATED_CAP} (one person, seen once)` : '';
-  const owner = calibration === undefined ? '' : `; ${sign(calibration)}`;
-  return `Rules scorer: ${factors.map(sign).join('; ')}${cap}${owner} = ${score} (${level}).`;
+  const moved = hints.map((h) => `; ${sign(h)}`).join('');
+  return `Rules scorer: ${factors.map(sign).join('; ')}${cap}${moved} = ${score} (${level}).`;
 }
 
 function typeOrder(a: string, b: string): number {

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SystemStatus } from '../status/system-status.js';
 import { type AuditInput, writeAudit } from '../storage/audit.repository.js';
 import type { DbOrTx } from '../storage/database.js';
@@ -7,6 +7,9 @@ import { actorOf } from './auth.js';
 import type { ApiConfig, ApiDeps, ApiStatus } from './deps.js';
 
 /** What every route module receives: the dependencies, the configuration and the request helpers. */
+/** Routes a feature adds to the API: registered after the core routes, behind the same auth, guards and errors. */
+export type ApiRoutes = (app: FastifyInstance, ctx: ApiContext) => void;
+
 export interface ApiContext {
   deps: ApiDeps;
   config: ApiConfig;

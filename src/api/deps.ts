@@ -10,6 +10,7 @@ import type { DetectionJob, JobQueue, QueueCounts, QueueName } from '../queue/co
 import type { SystemStatus } from '../status/system-status.js';
 import type { Db } from '../storage/database.js';
 import { pingDatabase } from '../storage/queries/system-status.js';
+import type { ApiRoutes } from './context.js';
 
 /** The part of the configuration the API reads; the whole `Config` fits. */
 export type ApiConfig = Pick<Config, 'http' | 'media_root' | 'data_dir'> & {
@@ -52,6 +53,8 @@ export interface ApiDeps {
    * the API builds its own from `db`, `queues`, `failedLogins` and `clock`.
    */
   status?: ApiStatus;
+  /** Routes the enabled features add (`Feature.routes`), registered after the core's. */
+  routes?: readonly ApiRoutes[];
   log: Logger;
   clock: Clock;
 }

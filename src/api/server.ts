@@ -25,9 +25,6 @@ import { streamRoutes } from './routes/stream.js';
 import { uiRoutes } from './routes/ui.js';
 import { zoneRoutes } from './routes/zones.js';
 
-// TEMPORARY (issue 12): main.ts imports this from here; once it imports it from ingest/ingest.service.ts, remove
-// this line and its entry in scripts/check-cycles.mjs (PENDING_ADAPTER_IMPORTS).
-export { detectionEnqueuer } from '../ingest/ingest.service.js';
 export type { ApiConfig, ApiDeps, ApiStatus, QueueView, ReadinessChecks } from './deps.js';
 export { readinessChecks } from './deps.js';
 
@@ -105,6 +102,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Fasti
   ]) {
     routes(app, ctx);
   }
+  for (const routes of deps.routes ?? []) routes(app, ctx);
   streamRoutes(app, ctx, metrics);
   uiRoutes(app, { cameraOfflineAfterS: config.homeassistant.camera_offline_after_s });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

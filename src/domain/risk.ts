@@ -55,23 +55,3 @@ export function riskLevelRank(level: RiskLevel): number {
 export function riskLevelAtLeast(level: RiskLevel, floor: RiskLevel): boolean {
   return riskLevelRank(level) >= riskLevelRank(floor);
 }
-
-/**
- * The owner's feedback on one camera's past events that were given one risk level: how many were rated, and how
- * many of those were accurate, false alarms, rated too high or too low (`severity_wrong` with the level expected),
- * or a threat the event under-scored (`missed_threat`).
- */
-export interface LevelFeedback {
-  level: RiskLevel;
-  rated: number;
-  accurate: number;
-  falseAlarms: number;
-  tooHigh: number;
-  tooLow: number;
-  missedThreats: number;
-}
-
-/** A level's feedback with nothing counted, or with the given counts. */
-export function levelFeedback(level: RiskLevel, counts: Partial<Omit<LevelFeedback, 'level'>> = {}): LevelFeedback {
-  return { level, rated: 0, accurate: 0, falseAlarms: 0, tooHigh: 0, tooLow: 0, missedThreats: 0, ...counts };
-}

@@ -10,7 +10,12 @@ import type { Logger } from '../lib/logger.js';
 import type { EnrichmentJob, JobHandler } from '../queue/contracts.js';
 import type { Db } from '../storage/database.js';
 import { detectionRowToRecord } from '../storage/detection-record.js';
-import { detectionsOfMedia, enrichmentRunsOf, recordEnrichmentRun } from '../storage/enrichment.repository.js';
+import {
+  detectionsOfMedia,
+  enrichmentRunsOf,
+  recordEnrichmentRun,
+  storeEnrichmentRun,
+} from '../storage/enrichment.repository.js';
 import { getMediaFile } from '../storage/media-file.repository.js';
 import type { MediaFileRow } from '../storage/tables/media-file.table.js';
 import type { DecodedFrame, EnrichmentOutcome, EnrichmentResult, FrameProcessor } from './contract.js';
@@ -135,9 +140,8 @@ async function store(
     duration_ms: o.ms,
   });
   try {
-    await deps.db.transaction().execute(async (tx) => {
+    await storeEnrichmentRun(deps.db, row(outcome), async (tx) => {
       if (processor !== undefined && results.length > 0) await processor.persist(tx, mediaFileId, results);
-      await recordEnrichmentRun(tx, row(outcome));
     });
     return outcome;
   } catch (error) {

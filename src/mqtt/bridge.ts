@@ -11,7 +11,6 @@ import { countActiveAlerts } from '../storage/alert.repository.js';
 import { listCameras } from '../storage/camera.repository.js';
 import type { Db } from '../storage/database.js';
 import { eventToRecord, latestEventOfCamera } from '../storage/event.repository.js';
-import { latestGpuSample } from '../storage/gpu-stats.repository.js';
 import { listAlertsWithCamera } from '../storage/queries/alerts-with-camera.js';
 import { getZone, listZones } from '../storage/zone.repository.js';
 import { AlertDelivery } from './alert-delivery.js';
@@ -19,16 +18,10 @@ import type { MqttPublisher } from './client.js';
 import type { CommandHandler } from './commands.js';
 import { discoveryMessages, discoveryPlan, isOwnDiscoveryPayload } from './discovery.js';
 import { loadEventPicture } from './event-snapshot.js';
+import type { HaComponentSource } from './ha-components.js';
 import { LatestEvents } from './latest-events.js';
 import { LiveStates } from './live-states.js';
-import {
-  activeAlertsPayload,
-  alarmStatePayload,
-  gpuHealthPayload,
-  riskStatePayload,
-  type SystemHealth,
-  systemHealthPayload,
-} from './payloads.js';
+import { activeAlertsPayload, alarmStatePayload, riskStatePayload, systemHealthPayload } from './payloads.js';
 import * as t from './topics.js';
 
 export interface BridgeDeps {
@@ -48,12 +41,10 @@ export interface BridgeDeps {
   alerts: AlertService;
   arming: ArmingService;
   commands: CommandHandler;
-  /**
-   * The system health sensor's reading: the shared system-status read model (`status.health()`), or (until the
-   * composition root passes it) a function. One of the two is required; `status` wins.
-   */
-  status?: Pick<SystemStatus, 'health'>;
-  health?: () => Promise<SystemHealth>;
+  /** The system health sensor's reading: the shared system-status read model. */
+  status: Pick<SystemStatus, 'health'>;
+  /** The Home Assistant entities the enabled features add to the hub (discovery, states). */
+  components?: readonly HaComponentSource[];
   log: Logger;
   clock: Clock;
   /** Random 0..1, for the 0-5 s delay after Home Assistant's birth message (tests pass a fixed one). */
@@ -62,8 +53,6 @@ export interface BridgeDeps {
 
 const RETAINED = { retain: true, qos: 1 } as const;
 const SUPPORT_URL = 'https://github.com/hsi-project/hsi';
-/** A GPU sample older than this is stale (the sampler runs every 30 s, in whichever process detects). */
-const GPU_FRESH_MS = 120_000;
 
 /**
  * Home Assistant over MQTT: discovery (on connect, and 0-5 s after HA's birth message, identical messages skipped,
@@ -78,8 +67,6 @@ export class MqttBridge {
   private readonly live: LiveStates;
   private readonly delivery: AlertDelivery;
   private readonly latest = new LatestEvents();
-  /** GPUs seen in the newest sample so far: discovery gets their sensors once one is seen. */
-  private gpuCount = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private collecting = false;
   /** Discovery topics the broker sent back retained while collecting. */
@@ -250,7 +237,7 @@ export class MqttBridge {
       alarmCodeRequired: ha.alarm_code !== '',
       alarmCodeFormat: /^\d+$/.test(ha.alarm_code) || ha.alarm_code === '' ? 'number' : 'text',
       motionOffDelayS: ha.motion_off_delay_s,
-      gpuCount: this.gpuCount,
+      sources: this.deps.components ?? [],
     });
     const plan = discoveryPlan(this.published, messages);
     for (const topic of plan.clear) {
@@ -320,29 +307,26 @@ export class MqttBridge {
   }
 
   private async publishHealth(): Promise<void> {
-    const health = this.deps.status !== undefined ? await this.deps.status.health() : await this.deps.health?.();
-    if (health === undefined) throw new Error('neither `status` nor `health` was given to the bridge');
+    const health = await this.deps.status.health();
     this.deps.publisher.publish(
       t.systemHealthTopic(this.deps.mqtt.base_topic),
       JSON.stringify(systemHealthPayload(health)),
       RETAINED,
     );
-    await this.publishGpu();
+    await this.refreshComponents();
   }
 
-  /** The newest GPU sample from `gpu_stats` (any process may sample); its sensors are discovered on first sight. */
-  private async publishGpu(): Promise<void> {
-    const gpus = await latestGpuSample(this.deps.db, new Date(this.deps.clock.now() - GPU_FRESH_MS));
-    if (gpus.length === 0 && this.gpuCount === 0) return;
-    this.deps.publisher.publish(
-      t.gpuHealthTopic(this.deps.mqtt.base_topic),
-      JSON.stringify(gpuHealthPayload(gpus)),
-      RETAINED,
-    );
-    if (gpus.length > this.gpuCount) {
-      this.gpuCount = gpus.length;
-      await this.publishDiscovery();
+  /** What the features' Home Assistant entities publish now; their discovery again when their entities changed. */
+  private async refreshComponents(): Promise<void> {
+    let rediscover = false;
+    for (const source of this.deps.components ?? []) {
+      if (source.refresh === undefined) continue;
+      const update = await source.refresh(this.deps.db, new Date(this.deps.clock.now()));
+      for (const m of update.messages)
+        this.deps.publisher.publish(m.topic, m.payload, m.retain ? RETAINED : { qos: 1 });
+      rediscover ||= update.rediscover;
     }
+    if (rediscover) await this.publishDiscovery();
   }
 
   private async onCommand(topic: string, payload: Buffer): Promise<void> {

@@ -1,5 +1,6 @@
 import { type CommandChannel, createCommandDispatcher } from '../commands/dispatcher.js';
 import { COMMANDS } from '../commands/table.js';
+import type { CommandServices } from '../commands/types.js';
 import { type CommandInputs, type CommandName, CommandRefusal, type StateUpdate } from '../commands/types.js';
 import type { HouseMode } from '../domain/arming.js';
 import type { Clock } from '../lib/clock.js';
@@ -17,11 +18,9 @@ import {
   type Transaction,
   transactionOf,
 } from './command-payloads.js';
-import type { CommandServices } from './command-services.js';
 import type { CommandTopic } from './topics.js';
 
-export type { StateUpdate } from '../commands/types.js';
-export type { CommandServices } from './command-services.js';
+export type { CommandServices, StateUpdate } from '../commands/types.js';
 
 /**
  * Commands from Home Assistant: the MQTT channel of the command table (`src/commands/`). It maps a topic and its

@@ -8,7 +8,6 @@ import {
   cameraHealthTopic,
   detectSetTopic,
   detectStateTopic,
-  gpuHealthTopic,
   hubAlertEventTopic,
   motionStateTopic,
   personStateTopic,
@@ -60,7 +59,13 @@ export interface Scope {
   shared: Record<string, unknown>;
 }
 
-function component(scope: Scope, key: string, p: Platform, name: string, options: Record<string, unknown>): Component {
+export function component(
+  scope: Scope,
+  key: string,
+  p: Platform,
+  name: string,
+  options: Record<string, unknown>,
+): Component {
   const uniqueId = `${scope.idPrefix}_${key}`;
   return {
     p,
@@ -100,43 +105,15 @@ function healthSensor(hub: Scope, base: string, key: string, name: string, optio
   });
 }
 
-/** GPU value as HA reads it; `None` (unknown) when the sample lacks that GPU or the driver has no value. */
-const gpuValue = (index: number, field: string) =>
-  `{{ ((value_json.gpus | default([]))[${index}] | default({})).${field} | default(None) }}`;
-
-/** Utilisation, memory, temperature and power of each GPU, from `hsi/health/gpu` (diagnostic). */
-function gpuComponents(input: DiscoveryInput, hub: Scope): Record<string, Component> {
-  const base = input.baseTopic;
-  const count = input.gpuCount ?? 0;
-  const components: Record<string, Component> = {};
-  for (let i = 0; i < count; i++) {
-    const label = count === 1 ? 'GPU' : `GPU ${i}`;
-    const sensor = (key: string, name: string, field: string, options: Record<string, unknown>) => {
-      components[`gpu${i}_${key}`] = component(hub, `gpu${i}_${key}`, 'sensor', `${label} ${name}`, {
-        state_topic: gpuHealthTopic(base),
-        value_template: gpuValue(i, field),
-        state_class: 'measurement',
-        entity_category: 'diagnostic',
-        ...options,
-      });
-    };
-    sensor('utilization', 'utilization', 'utilization_pct', { unit_of_measurement: '%', icon: 'mdi:expansion-card' });
-    sensor('memory_used', 'memory used', 'memory_used_mib', {
-      device_class: 'data_size',
-      unit_of_measurement: 'MiB',
-      json_attributes_topic: gpuHealthTopic(base),
-      json_attributes_template: `{{ ((value_json.gpus | default([]))[${i}] | default({})) | tojson }}`,
-    });
-    sensor('temperature', 'temperature', 'temperature_c', { device_class: 'temperature', unit_of_measurement: '°C' });
-    sensor('power', 'power', 'power_w', { device_class: 'power', unit_of_measurement: 'W' });
-  }
-  return components;
+/** What the enabled features add to the hub (GPU statistics, ...), in feature order. */
+function sourceComponents(input: DiscoveryInput, hub: Scope): Record<string, Component> {
+  return Object.assign({}, ...(input.sources ?? []).map((source) => source.hubComponents(input, hub)));
 }
 
 export function hubComponents(input: DiscoveryInput, hub: Scope): Record<string, Component> {
   const base = input.baseTopic;
   return {
-    ...gpuComponents(input, hub),
+    ...sourceComponents(input, hub),
     alarm: alarmComponent(input, hub),
     active_alerts: component(hub, 'active_alerts', 'sensor', 'Active alerts', {
       state_topic: activeAlertsTopic(base),

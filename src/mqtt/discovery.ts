@@ -1,5 +1,6 @@
 import { AppError } from '../lib/errors.js';
 import { type Component, cameraComponents, hubComponents, type Scope } from './discovery-components.js';
+import type { HaComponentSource } from './ha-components.js';
 import { availabilityTopic, cameraObjectId, deviceConfigTopic, discoveryNodeId, hubObjectId } from './topics.js';
 
 /**
@@ -44,8 +45,8 @@ export interface DiscoveryInput {
   alarmCodeFormat?: 'number' | 'text';
   /** `homeassistant.motion_off_delay_s`: motion and person turn OFF this long after the last detection. */
   motionOffDelayS: number;
-  /** GPUs in the newest `nvidia-smi` sample: one set of hub sensors each (0 or absent: none). */
-  gpuCount?: number;
+  /** The hub entities the enabled features add (GPU statistics, ...). */
+  sources?: readonly HaComponentSource[];
 }
 
 export const MANUFACTURER = 'HSI';

@@ -1,3 +1,4 @@
+import type { Db } from '../storage/database.js';
 import type { DiscoveryInput } from './discovery.js';
 import type { Component, Scope } from './discovery-components.js';
 
@@ -21,5 +22,5 @@ export interface HaComponentSource {
    * Reads the source's state now: the messages to publish, and whether its components changed (the hub's
    * discovery is then published again). Must not throw for a missing state: return no messages.
    */
-  refresh?(now: Date): Promise<{ messages: HaMessage[]; rediscover: boolean }>;
+  refresh?(db: Db, now: Date): Promise<{ messages: HaMessage[]; rediscover: boolean }>;
 }

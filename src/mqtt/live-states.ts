@@ -3,6 +3,7 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import { readVerifiedMedia } from '../lib/verified-media.js';
+import { annotateSnapshot } from '../media/snapshot.js';
 import type { MqttPublisher } from './client.js';
 import type { EventPicture } from './event-snapshot.js';
 import type { LatestEvents } from './latest-events.js';
@@ -16,7 +17,6 @@ import {
   riskStatePayload,
   securityEventEntityPayload,
 } from './payloads.js';
-import { annotateSnapshot } from './snapshot.js';
 import * as t from './topics.js';
 
 export interface LiveStatesDeps {

@@ -1,7 +1,6 @@
 import type { AlertStatus } from '../domain/alert-lifecycle.js';
 import type { HouseMode } from '../domain/arming.js';
 import type { AlertRecord, DetectionRecord, EventRecord } from '../domain/events.js';
-import type { GpuStat } from '../storage/gpu-stats.repository.js';
 
 /**
  * MQTT payloads as external formats: snake_case JSON built from the bus records in one place each. Pure.
@@ -191,26 +190,6 @@ export function systemHealthPayload(health: SystemHealth) {
     failed_logins: health.failedLogins,
     ingest_ok: health.ingest?.ok ?? null,
     ingest_problem: health.ingest?.reason ?? null,
-  };
-}
-
-/** One GPU of the newest sample, as stored in `gpu_stats`. */
-export type GpuHealth = Omit<GpuStat, 'id'>;
-
-/** Retained on `hsi/health/gpu`: the newest sample, GPUs in `nvidia-smi` order; the GPU sensors index into it. */
-export function gpuHealthPayload(gpus: readonly GpuHealth[]) {
-  return {
-    recorded_at: gpus[0]?.recordedAt.toISOString() ?? null,
-    inference_fps: gpus[0]?.inferenceFps ?? null,
-    gpus: gpus.map((g, index) => ({
-      index,
-      name: g.gpuName,
-      utilization_pct: g.gpuUtilization,
-      memory_used_mib: g.memoryUsed,
-      memory_total_mib: g.memoryTotal,
-      temperature_c: g.temperature,
-      power_w: g.powerUsage,
-    })),
   };
 }
 

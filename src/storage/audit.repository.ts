@@ -98,7 +98,10 @@ export interface EventAudit {
   createdAt: Date;
 }
 
-export type EventAuditInput = Omit<EventAudit, 'id' | 'createdAt'>;
+export type EventAuditInput = Omit<EventAudit, 'id' | 'createdAt'> & {
+  /** What the fact sources said, by source name (stored for calibration; not part of the audit's API shape). */
+  facts?: Record<string, unknown[]> | null;
+};
 
 export function eventAuditRowToAudit(row: EventAuditRow): EventAudit {
   return {
@@ -131,6 +134,7 @@ export async function recordEventAudit(db: DbOrTx, input: EventAuditInput): Prom
       llm_attempts: input.llmAttempts,
       raw_response: input.rawResponse,
       corrections: input.corrections === null ? null : JSON.stringify(input.corrections),
+      facts: input.facts === undefined || input.facts === null ? null : JSON.stringify(input.facts),
     })
     .onConflict((oc) => oc.column('event_id').doNothing())
     .returningAll()

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DbOrTx } from './database.js';
+import type { Db, DbOrTx } from './database.js';
 import type { DetectionRow } from './tables/detection.table.js';
 import type { EnrichmentRunRow, NewEnrichmentRun } from './tables/enrichment.table.js';
 
@@ -28,6 +28,21 @@ export async function recordEnrichmentRun(db: DbOrTx, run: NewEnrichmentRun): Pr
       })),
     )
     .execute();
+}
+
+/**
+ * A processor's results (`persist`, given the transaction) and its run row, in one transaction: either both are
+ * stored or neither.
+ */
+export async function storeEnrichmentRun(
+  db: Db,
+  run: NewEnrichmentRun,
+  persist: (tx: DbOrTx) => Promise<void>,
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await persist(tx);
+    await recordEnrichmentRun(tx, run);
+  });
 }
 
 /** Forgets what ran on a file: its detections were replaced (reprocessing), so it is enriched again. */

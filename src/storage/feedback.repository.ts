@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { isRiskLevel, type LevelFeedback, levelFeedback, RISK_LEVELS, type RiskLevel } from '../domain/risk.js';
+import { isRiskLevel, RISK_LEVELS, type RiskLevel } from '../domain/risk.js';
 import { AppError } from '../lib/errors.js';
 import type { DbOrTx } from './database.js';
 import { type EventFeedbackRow, FEEDBACK_TYPES, type FeedbackType } from './tables/feedback.table.js';
@@ -136,38 +136,4 @@ export async function feedbackSummary(db: DbOrTx, options: { since?: Date } = {}
       falsePositiveShare: ratio(falsePositives, withFeedback),
     };
   });
-}
-
-/**
- * The owner's feedback on a camera's events started at or after `since` (not deleted), per level those events were
- * given, low to critical; levels with no rated event are left out. Fed to the risk prompt, so that what the owner
- * called false alarms on this camera pulls similar events' scores down, and missed threats keep them up.
- */
-export async function cameraFeedback(db: DbOrTx, cameraId: string, since: Date): Promise<LevelFeedback[]> {
-  const rows = await db
-    .selectFrom('events as e')
-    .innerJoin('event_feedback as f', 'f.event_id', 'e.id')
-    .select(['e.risk_level', 'f.feedback_type', 'f.expected_severity', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('e.camera_id', '=', cameraId)
-    .where('e.started_at', '>=', since)
-    .where('e.deleted_at', 'is', null)
-    .groupBy(['e.risk_level', 'f.feedback_type', 'f.expected_severity'])
-    .execute();
-  const byLevel = new Map<RiskLevel, LevelFeedback>();
-  for (const row of rows) {
-    const level = row.risk_level;
-    const entry = byLevel.get(level) ?? levelFeedback(level);
-    const n = Number(row.n);
-    entry.rated += n;
-    if (row.feedback_type === 'accurate') entry.accurate += n;
-    else if (row.feedback_type === 'false_positive') entry.falseAlarms += n;
-    else if (row.feedback_type === 'missed_threat') entry.missedThreats += n;
-    else if (row.feedback_type === 'severity_wrong' && row.expected_severity !== null) {
-      const direction = RISK_LEVELS.indexOf(row.expected_severity) - RISK_LEVELS.indexOf(level);
-      if (direction < 0) entry.tooHigh += n;
-      else if (direction > 0) entry.tooLow += n;
-    }
-    byLevel.set(level, entry);
-  }
-  return RISK_LEVELS.flatMap((level) => byLevel.get(level) ?? []);
 }

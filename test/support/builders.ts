@@ -2,6 +2,7 @@ import type { PromptInput } from '../../src/analysis/prompts.js';
 import type { ScorerInput } from '../../src/analysis/rules-scorer.js';
 import type { AlertRecord, DetectionRecord, EventRecord } from '../../src/domain/events.js';
 import type { ZoneHit } from '../../src/domain/zones.js';
+import { feedbackFacts } from '../../src/features/owner-feedback/feedback-facts.js';
 import type { NewEvent } from '../../src/storage/tables/event.table.js';
 
 /**
@@ -14,7 +15,10 @@ export function zoneHit(overrides: Partial<ZoneHit> = {}): ZoneHit {
   return { id: 'porch', name: 'Porch', zoneType: 'entry_point', armed: true, ...overrides };
 }
 
-/** Three detections of one person at Front Door on a Tuesday at 14:00, house disarmed, nothing recent. */
+/**
+ * Three detections of one person at Front Door on a Tuesday at 14:00, house disarmed, nothing recent, no feedback
+ * (the owner-feedback feature's facts, as every analysis has them).
+ */
 export function scorerInput(overrides: Partial<ScorerInput> = {}): ScorerInput {
   return {
     cameraName: 'Front Door',
@@ -26,7 +30,7 @@ export function scorerInput(overrides: Partial<ScorerInput> = {}): ScorerInput {
     zonesHit: [],
     houseMode: 'disarmed',
     recentEventsOnCamera: 0,
-    feedback: [],
+    facts: feedbackFacts([], 30),
     ...overrides,
   };
 }
@@ -46,8 +50,7 @@ export function promptInput(overrides: Partial<PromptInput> = {}): PromptInput {
     houseMode: 'disarmed',
     recentEvents: [],
     recentWindowMinutes: 60,
-    feedback: [],
-    feedbackWindowDays: 30,
+    facts: feedbackFacts([], 30),
     ...overrides,
   };
 }

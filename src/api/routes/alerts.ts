@@ -3,9 +3,9 @@ import { createCommandDispatcher } from '../../commands/dispatcher.js';
 import { createCommandServices } from '../../commands/services.js';
 import type { CommandInputs } from '../../commands/types.js';
 import { ALERT_STATUSES, type AlertStatus } from '../../domain/alert-lifecycle.js';
+import { listAlertsWithCamera } from '../../storage/queries/alerts-with-camera.js';
 import type { ApiContext } from '../context.js';
 import { alertJson } from '../present.js';
-import { listAlertsWithCamera } from '../queries.js';
 import { alertSchema, errors, listOf, textIdParams } from '../schemas.js';
 
 type Action = 'acknowledge' | 'dismiss';

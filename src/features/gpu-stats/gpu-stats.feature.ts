@@ -1,13 +1,20 @@
 import type { Feature } from '../../feature.js';
-import { startGpuSampler } from '../../ops/gpu-stats.js';
+import { gpuComponentSource } from './gpu-entities.js';
+import { gpuRoutes } from './gpu-routes.js';
+import { startGpuSampler } from './gpu-sampler.js';
 
-/** GPU statistics: `nvidia-smi` sampled every 30 s in the detecting process, stored in `gpu_stats`. */
+/**
+ * GPU statistics: `nvidia-smi` sampled every 30 s in the detecting process (it disables itself where there is no
+ * NVIDIA GPU) into `gpu_stats`; Home Assistant sensors per GPU on the hub once one is seen; `GET /api/gpu`.
+ */
 export function gpuStatsFeature(): Feature {
   let stop: (() => Promise<void>) | undefined;
   return {
     name: 'gpu-stats',
     roles: ['detect'],
     enabled: () => true,
+    haComponents: (config) => [gpuComponentSource(config.mqtt.base_topic)],
+    routes: () => [gpuRoutes],
     async start(ctx) {
       const gpu = startGpuSampler({
         db: ctx.db,

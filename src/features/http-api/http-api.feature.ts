@@ -1,6 +1,7 @@
 import { clipFrameExtractor } from '../../adapters.js';
-import { detectionEnqueuer, readinessChecks, startApi } from '../../api/server.js';
+import { readinessChecks, startApi } from '../../api/server.js';
 import type { Feature } from '../../feature.js';
+import { detectionEnqueuer } from '../../ingest/ingest.service.js';
 
 /** The HTTP API, the WebSocket stream, `/metrics` and the web UI, on `http.port` (off with `http.enabled: false`). */
 export function httpApiFeature(): Feature {
@@ -27,6 +28,8 @@ export function httpApiFeature(): Feature {
         enqueueDetection: detectionEnqueuer(ctx.queues.detection),
         extractFrames: clipFrameExtractor(config),
         failedLogins,
+        status: ctx.status,
+        routes: ctx.contributions.routes,
         log,
         clock,
       });

@@ -27,6 +27,8 @@ export interface EventAuditTable {
   llm_attempts: Generated<number>;
   raw_response: string | null;
   corrections: unknown | null;
+  /** The fact sources' data, by source name (migration 0007; null before, or with no source enabled). */
+  facts: unknown | null;
   created_at: Generated<Date>;
 }
 

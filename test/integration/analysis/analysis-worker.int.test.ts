@@ -4,6 +4,10 @@ import { catchUpAlerts, createAnalysisHandler } from '../../../src/analysis/anal
 import { OpenAiLlmClient } from '../../../src/analysis/llm-client.js';
 import { DEFAULT_ALERT_RULES } from '../../../src/domain/alert-rules.js';
 import type { BusEvents } from '../../../src/domain/events.js';
+import {
+  FEEDBACK_WINDOW_DAYS,
+  ownerFeedbackSource,
+} from '../../../src/features/owner-feedback/owner-feedback.feature.js';
 import { systemClock } from '../../../src/lib/clock.js';
 import { EventBus } from '../../../src/lib/event-bus.js';
 import { silentLogger } from '../../../src/lib/logger.js';
@@ -14,6 +18,10 @@ import { eventsWithAlertsDue, getEventByBatch } from '../../../src/storage/event
 import { recordFeedback } from '../../../src/storage/feedback.repository.js';
 import { FakeLlmServer, garbage, hang, json, status, text } from '../../support/fake-llm.js';
 import { seedDetections } from '../../support/seed.js';
+
+/** The fact sources every analysis has in production (the owner's feedback on the camera). */
+const factSources = [ownerFeedbackSource(FEEDBACK_WINDOW_DAYS)];
+
 import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
 
 const answer = {
@@ -50,6 +58,7 @@ for (const engine of ENGINES) {
         alerts: new AlertService({ db: t.store.db, bus, log, clock: systemClock }),
         llm: new OpenAiLlmClient({ url: llm.url, model: 'fake-7b', timeoutMs: 300, log }),
         timeZone: 'Europe/Berlin',
+        factSources,
       });
     });
     afterAll(async () => {
@@ -181,6 +190,7 @@ for (const engine of ENGINES) {
           alerts: new AlertService({ db: t.store.db, bus, log, clock: systemClock }),
           llm: undefined,
           timeZone: 'Europe/Berlin',
+          factSources,
         });
       });
       const job = (batchId: string, camera: string, phase: 'open' | 'close', ids: number[], at = DAY): AnalysisJob => ({
@@ -349,6 +359,7 @@ for (const engine of ENGINES) {
           } as unknown as AlertService,
           llm: undefined,
           timeZone: 'Europe/Berlin',
+          factSources,
         });
         const ids = await seedDetections(t.store.db, 'crash_cam', [{ objectType: 'person', confidence: 0.95 }]);
         const batchId = `crash_cam:${ids[0]}`;
@@ -374,7 +385,16 @@ for (const engine of ENGINES) {
             t.store.db.selectFrom('alerts').select('rule_id').where('event_id', '=', event!.id).execute();
           expect(await alertsOf()).toStrictEqual([]);
           await catchUpAlerts(
-            { db: t.store.db, bus, log, clock: systemClock, alerts: realAlerts, llm: undefined, timeZone: 'UTC' },
+            {
+              db: t.store.db,
+              bus,
+              log,
+              clock: systemClock,
+              alerts: realAlerts,
+              llm: undefined,
+              timeZone: 'UTC',
+              factSources,
+            },
             event!,
           );
           expect(await alertsOf()).toStrictEqual([{ rule_id: rule.id }]);

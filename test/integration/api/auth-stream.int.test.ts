@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { eventToRecord } from '../../../src/analysis/analysis.worker.js';
 import { createApi, startApi } from '../../../src/api/server.js';
+import { eventToRecord } from '../../../src/storage/event.repository.js';
 import { ENGINES, engineUnavailable } from '../../support/stores.js';
 import { type ApiHarness, apiConfig, call, createHarness, type ErrorJson, seedEvent } from './harness.js';
 

@@ -138,7 +138,7 @@ describe('MQTT bridge with a recording publisher', () => {
       alerts: new AlertService({ db, bus, log, clock }),
       arming: new ArmingService({ db, bus, log, clock }),
       commands: { handle: async () => ({ states: [] }), failedCodes: 0 },
-      health: async () => HEALTH,
+      status: { health: async () => HEALTH },
       log,
       clock,
       random: () => 0,

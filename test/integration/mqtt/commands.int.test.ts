@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertService } from '../../../src/alerts/alert.service.js';
 import { ArmingService } from '../../../src/alerts/arming.service.js';
+import { createCommandServices } from '../../../src/commands/services.js';
 import type { BusEvents } from '../../../src/domain/events.js';
 import { systemClock } from '../../../src/lib/clock.js';
 import { EventBus } from '../../../src/lib/event-bus.js';
 import { silentLogger } from '../../../src/lib/logger.js';
-import { createCommandServices } from '../../../src/mqtt/command-services.js';
 import { type CommandHandler, createCommandHandler, type MqttCommand } from '../../../src/mqtt/commands.js';
 import { getAlert, insertAlert } from '../../../src/storage/alert.repository.js';
 import { getHouseMode } from '../../../src/storage/arming.repository.js';

@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RiskLevel } from '../../../src/domain/risk.js';
+import { cameraFeedback } from '../../../src/features/owner-feedback/owner-feedback.repository.js';
 import { getEventAudit, recordEventAudit } from '../../../src/storage/audit.repository.js';
 import { ensureCamera } from '../../../src/storage/camera.repository.js';
 import type { DbOrTx } from '../../../src/storage/database.js';
 import { insertEventForBatch, softDeleteEvent } from '../../../src/storage/event.repository.js';
 import type { FeedbackType } from '../../../src/storage/feedback.repository.js';
-import {
-  cameraFeedback,
-  feedbackSummary,
-  getFeedback,
-  recordFeedback,
-} from '../../../src/storage/feedback.repository.js';
+import { feedbackSummary, getFeedback, recordFeedback } from '../../../src/storage/feedback.repository.js';
 import { ensurePromptVersion, listPromptVersions } from '../../../src/storage/prompt-version.repository.js';
 import { newEvent } from '../../support/builders.js';
 import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';

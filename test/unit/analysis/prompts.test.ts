@@ -9,6 +9,7 @@ import {
   SYSTEM_PROMPT,
   sanitise,
 } from '../../../src/analysis/prompts.js';
+import { feedbackFacts } from '../../../src/features/owner-feedback/feedback-facts.js';
 import { promptInput, zoneHit } from '../../support/builders.js';
 
 const base: PromptInput = promptInput({
@@ -105,12 +106,15 @@ describe('buildUserPrompt', () => {
   it("gives the owner's feedback per level, naming only what was said", () => {
     const lines = buildUserPrompt({
       ...base,
-      feedback: [
-        { level: 'low', rated: 5, accurate: 4, falseAlarms: 0, tooHigh: 0, tooLow: 0, missedThreats: 1 },
-        { level: 'medium', rated: 6, accurate: 1, falseAlarms: 4, tooHigh: 1, tooLow: 0, missedThreats: 0 },
-        { level: 'high', rated: 1, accurate: 0, falseAlarms: 1, tooHigh: 0, tooLow: 0, missedThreats: 0 },
-        { level: 'critical', rated: 0, accurate: 0, falseAlarms: 0, tooHigh: 0, tooLow: 0, missedThreats: 0 },
-      ],
+      facts: feedbackFacts(
+        [
+          { level: 'low', rated: 5, accurate: 4, falseAlarms: 0, tooHigh: 0, tooLow: 0, missedThreats: 1 },
+          { level: 'medium', rated: 6, accurate: 1, falseAlarms: 4, tooHigh: 1, tooLow: 0, missedThreats: 0 },
+          { level: 'high', rated: 1, accurate: 0, falseAlarms: 1, tooHigh: 0, tooLow: 0, missedThreats: 0 },
+          { level: 'critical', rated: 0, accurate: 0, falseAlarms: 0, tooHigh: 0, tooLow: 0, missedThreats: 0 },
+        ],
+        30,
+      ),
     }).split('\n');
     const start = lines.indexOf("Owner feedback on this camera's events (last 30 days), by the level they were given:");
     expect(lines.slice(start + 1, start + 5)).toStrictEqual([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isNightHour, objectStats, type ScorerInput, scoreEvent } from '../../../src/analysis/rules-scorer.js';
-import { levelFeedback } from '../../../src/domain/risk.js';
+import { feedbackFacts, levelFeedback } from '../../../src/features/owner-feedback/feedback-facts.js';
 import { scorerInput as input, zoneHit } from '../../support/builders.js';
 
 const porch = zoneHit();
@@ -198,12 +198,14 @@ describe('scoreEvent output', () => {
 
 describe("scoreEvent and the owner's feedback", () => {
   const rated = levelFeedback;
+  /** The owner-feedback feature's facts for these levels (its 30-day window). */
+  const owner = (levels: Parameters<typeof feedbackFacts>[0]) => feedbackFacts(levels, 30);
   // A person at night, disarmed, no zone: 37 (medium).
   const medium = input(night);
 
   it('drops a level the owner mostly called false alarms or too high to the top of the level below', () => {
     expect(scoreEvent(medium)).toMatchObject({ riskScore: 37, riskLevel: 'medium' });
-    const result = scoreEvent({ ...medium, feedback: [rated('medium', { rated: 3, falseAlarms: 1, tooHigh: 1 })] });
+    const result = scoreEvent({ ...medium, facts: owner([rated('medium', { rated: 3, falseAlarms: 1, tooHigh: 1 })]) });
     expect(result).toMatchObject({ riskScore: 29, riskLevel: 'low', recommendedAction: 'No action needed.' });
     expect(result.reasoning).toBe(
       'Rules scorer: person present +12; night (23:00) +25; ' +
@@ -213,17 +215,17 @@ describe("scoreEvent and the owner's feedback", () => {
 
   it('raises a level where a third or more were missed threats or rated too low, before any lowering', () => {
     const feedback = [rated('medium', { rated: 6, missedThreats: 1, tooLow: 1, falseAlarms: 4 })];
-    expect(scoreEvent({ ...medium, feedback })).toMatchObject({ riskScore: 60, riskLevel: 'high' });
-    expect(scoreEvent({ ...input(), feedback: [rated('low', { rated: 3, missedThreats: 1 })] })).toMatchObject({
+    expect(scoreEvent({ ...medium, facts: owner(feedback) })).toMatchObject({ riskScore: 60, riskLevel: 'high' });
+    expect(scoreEvent({ ...input(), facts: owner([rated('low', { rated: 3, missedThreats: 1 })]) })).toMatchObject({
       riskScore: 30,
       riskLevel: 'medium',
     });
   });
 
   it('needs three rated events of the level reached, and ignores other levels', () => {
-    expect(scoreEvent({ ...medium, feedback: [rated('medium', { rated: 2, falseAlarms: 2 })] }).riskScore).toBe(37);
-    expect(scoreEvent({ ...medium, feedback: [rated('high', { rated: 9, falseAlarms: 9 })] }).riskScore).toBe(37);
-    expect(scoreEvent({ ...medium, feedback: [rated('medium', { rated: 3, falseAlarms: 1 })] }).riskScore).toBe(37);
+    expect(scoreEvent({ ...medium, facts: owner([rated('medium', { rated: 2, falseAlarms: 2 })]) }).riskScore).toBe(37);
+    expect(scoreEvent({ ...medium, facts: owner([rated('high', { rated: 9, falseAlarms: 9 })]) }).riskScore).toBe(37);
+    expect(scoreEvent({ ...medium, facts: owner([rated('medium', { rated: 3, falseAlarms: 1 })]) }).riskScore).toBe(37);
   });
 
   it('never lowers a critical event, and cannot lower a low one', () => {
@@ -231,8 +233,8 @@ describe("scoreEvent and the owner's feedback", () => {
     const before = scoreEvent(critical);
     expect(before.riskLevel).toBe('critical');
     const feedback = [rated('critical', { rated: 5, falseAlarms: 5 }), rated('low', { rated: 5, falseAlarms: 5 })];
-    expect(scoreEvent({ ...critical, feedback }).riskScore).toBe(before.riskScore);
-    expect(scoreEvent({ ...input(), feedback }).riskScore).toBe(12);
+    expect(scoreEvent({ ...critical, facts: owner(feedback) }).riskScore).toBe(before.riskScore);
+    expect(scoreEvent({ ...input(), facts: owner(feedback) }).riskScore).toBe(12);
   });
 });
 

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { gpuComponents } from '../../../src/features/gpu-stats/gpu-entities.js';
 import {
   type Component,
   type DiscoveryInput,
   defaultEntityId,
   discoveryMessages,
 } from '../../../src/mqtt/discovery.js';
+import type { HaComponentSource } from '../../../src/mqtt/ha-components.js';
+
+/** The GPU statistics feature's hub sensors for `count` GPUs seen. */
+const gpus = (count: number): HaComponentSource => ({
+  name: 'gpu-stats',
+  hubComponents: (input, hub) => gpuComponents(count, input, hub),
+});
+
 import {
   DEVICE_CLASS_UNITS,
   DEVICE_CLASSES,
@@ -325,7 +334,8 @@ describe('discoveryMessages', () => {
   });
 
   it('adds diagnostic sensors per GPU once a GPU is known, reading the newest sample by index', () => {
-    const hubCmps = (gpuCount: number) => discoveryMessages({ ...input, gpuCount })[0]?.payload.cmps ?? {};
+    const hubCmps = (gpuCount: number) =>
+      discoveryMessages({ ...input, sources: [gpus(gpuCount)] })[0]?.payload.cmps ?? {};
     expect(Object.keys(hubCmps(0)).filter((k) => k.startsWith('gpu'))).toStrictEqual([]);
     const one = hubCmps(1);
     expect(Object.keys(one).filter((k) => k.startsWith('gpu'))).toStrictEqual([
@@ -373,7 +383,7 @@ describe('discoveryMessages', () => {
     ...input,
     baseTopic: 'home/sec',
     discoveryPrefix: 'ha',
-    gpuCount: 2,
+    sources: [gpus(2)],
     cameras: [
       { id: 'front_door', name: 'Front Door' },
       { id: 'garage', name: 'Garage' },

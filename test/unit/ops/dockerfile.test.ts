@@ -60,7 +60,8 @@ describe('Dockerfile', () => {
   it('compiles with the dev dependencies and installs only production ones, onnxruntime per variant', () => {
     expect(inStage('build', 'RUN')).toStrictEqual([
       'ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund',
-      'npm run build',
+      // the server and the web UI (web/, an npm workspace) in one build; the image serves web/dist
+      'npm run build && test -f web/dist/index.html',
     ]);
     const deps = inStage('deps', 'RUN').join('\n');
     expect(deps).toContain('ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev');
@@ -101,6 +102,7 @@ describe('Dockerfile', () => {
       'package.json ./',
       'migrations ./migrations',
       '--from=build /src/dist ./dist',
+      '--from=build /src/web/dist ./web/dist',
       '--from=model /assets ./assets',
       'docker/hsi.yaml ./config.yaml',
     ]);

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileText, type GpuSampler, startGpuSampler } from '../../../src/features/gpu-stats/gpu-sampler.js';
 import { FakeClock } from '../../../src/lib/clock.js';
 import { createLogger } from '../../../src/lib/logger.js';
-import { execFileText, type GpuSampler, startGpuSampler } from '../../../src/ops/gpu-stats.js';
 import { listGpuStats } from '../../../src/storage/gpu-stats.repository.js';
 import { createTestStore, type TestStore } from '../../support/stores.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNvidiaSmi } from '../../../src/ops/gpu-stats.js';
+import { parseNvidiaSmi } from '../../../src/features/gpu-stats/gpu-sampler.js';
 
 describe('parseNvidiaSmi', () => {
   it('reads one GPU', () => {

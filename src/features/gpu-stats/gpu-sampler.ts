@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { type Clock, systemClock, type TimerHandle } from '../lib/clock.js';
-import { errorMessage } from '../lib/errors.js';
-import type { Logger } from '../lib/logger.js';
-import type { Db } from '../storage/database.js';
-import { insertGpuStats, type NewGpuStat } from '../storage/gpu-stats.repository.js';
+import { type Clock, systemClock, type TimerHandle } from '../../lib/clock.js';
+import { errorMessage } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Db } from '../../storage/database.js';
+import { insertGpuStats, type NewGpuStat } from '../../storage/gpu-stats.repository.js';
 
 /**
  * GPU telemetry: samples `nvidia-smi` every `intervalMs`, stores one `gpu_stats` row per GPU, and keeps the latest

@@ -1,4 +1,4 @@
--- 0007: the enrichment stage's record. One row per media file and frame processor (faces, re-identification, ...):
+-- 0007: the enrichment stage's record, and the facts each analysis saw. enrichment_runs: one row per media file and frame processor (faces, re-identification, ...):
 -- how the processor did on that file (success: every frame; partial: some frames failed; failed: none), its first
 -- error, how many results it stored and how long it took. A file is enriched once per processor: a replayed job
 -- skips the processors that have a row, and reconciliation queues the files that lack one. Processors' own
@@ -16,3 +16,7 @@ CREATE TABLE enrichment_runs (
   PRIMARY KEY (media_file_id, processor)
 );
 CREATE INDEX idx_enrichment_runs_processor ON enrichment_runs (processor, status);
+
+-- What the fact sources of the enabled features said about the event (the owner's feedback on the camera, ...),
+-- by source, as the analysis saw it: for calibration and review.
+ALTER TABLE event_audits ADD COLUMN facts jsonb;
