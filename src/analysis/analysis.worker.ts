@@ -19,8 +19,9 @@ import {
   updateEventForVisit,
 } from '../storage/event.repository.js';
 import { ensurePromptVersion } from '../storage/prompt-version.repository.js';
+import { detectionsByIds, unclaimedDetections } from '../storage/queries/batch-detections.js';
 import { type AssessRiskResult, assessRisk } from './assess-with-fallback.js';
-import { type BatchFacts, detectionsByIds, gatherFacts, type SiteFacts, unclaimedDetections } from './event-facts.js';
+import { type BatchFacts, gatherFacts, type SiteFacts } from './event-facts.js';
 import type { FactSource } from './facts.js';
 import type { LlmClient } from './llm-client.js';
 import { buildRiskPrompt, PROMPT_VERSION } from './prompts.js';

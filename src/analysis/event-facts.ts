@@ -5,24 +5,18 @@ import { localTime } from '../domain/schedule.js';
 import { toZoneHit, type ZoneHit } from '../domain/zones.js';
 import type { AnalysisJob } from '../queue/contracts.js';
 import { getHouseMode } from '../storage/arming.repository.js';
+import { cameraAnalysisFacts } from '../storage/camera.repository.js';
 import type { DbOrTx } from '../storage/database.js';
 import { recentEventsOnCamera } from '../storage/event.repository.js';
+import type { BatchDetectionRow } from '../storage/queries/batch-detections.js';
 import { listZones } from '../storage/zone.repository.js';
 import type { FactSource } from './facts.js';
 import type { PromptInput } from './prompts.js';
 import { objectStats, type ScorerInput } from './rules-scorer.js';
 
-export const RECENT_WINDOW_MINUTES = 60;
+export type { BatchDetectionRow } from '../storage/queries/batch-detections.js';
 
-export interface BatchDetectionRow {
-  id: number;
-  mediaFileId: number;
-  /** The frame of a clip the detection was seen in; null for a photo. */
-  frameIndex: number | null;
-  objectType: string;
-  confidence: number;
-  zoneIds: string[];
-}
+export const RECENT_WINDOW_MINUTES = 60;
 
 /** Everything the scorer, the prompt and the alert rules need about one closed batch, read in one place. */
 export interface BatchFacts {
@@ -42,26 +36,6 @@ export interface BatchFacts {
   facts: Fact[];
 }
 
-const BATCH_DETECTION_COLUMNS = [
-  'd.id',
-  'd.media_file_id as mediaFileId',
-  'd.frame_index as frameIndex',
-  'd.object_type as objectType',
-  'd.confidence',
-  'd.zone_ids as zoneIds',
-] as const;
-
-/** Detections by id (any event's), in id order. */
-export function detectionsByIds(db: DbOrTx, ids: readonly number[]): Promise<BatchDetectionRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('detections as d')
-    .select(BATCH_DETECTION_COLUMNS)
-    .where('d.id', 'in', [...ids])
-    .orderBy('d.id')
-    .execute();
-}
-
 /**
  * Per-type counts and confidences of a batch. "In one frame" means one real frame: a photo, or one sampled frame of
  * a clip (a clip's frames are not one frame: 8 frames of one person are one person, not 8).
@@ -76,20 +50,6 @@ export function batchStats(
       frame: `${d.mediaFileId}/${d.frameIndex ?? 0}`,
     })),
   );
-}
-
-/** Detections of the batch that no event has claimed yet (a replayed or overlapping batch keeps only those). */
-export function unclaimedDetections(db: DbOrTx, ids: readonly number[]): Promise<BatchDetectionRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('detections as d')
-    .select(BATCH_DETECTION_COLUMNS)
-    .where('d.id', 'in', [...ids])
-    .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('event_detections as ed').select('ed.event_id').whereRef('ed.detection_id', '=', 'd.id'))),
-    )
-    .orderBy('d.id')
-    .execute();
 }
 
 /** Where and in which timezone the site is: night, local times and schedules follow from it. */
@@ -111,11 +71,7 @@ export async function gatherFacts(
   sources: readonly FactSource[] = [],
 ): Promise<BatchFacts> {
   const { timeZone } = site;
-  const camera = await db
-    .selectFrom('cameras')
-    .select(['name', 'armed_when_away'])
-    .where('id', '=', job.cameraId)
-    .executeTakeFirst();
+  const camera = await cameraAnalysisFacts(db, job.cameraId);
   const cameraName = camera?.name ?? job.cameraId;
   const houseMode = await getHouseMode(db);
   const hitIds = new Set(detections.flatMap((d) => d.zoneIds));

@@ -13,7 +13,7 @@ import type { Logger } from '../lib/logger.js';
 import { OnnxModelRuntime } from '../models/model-runtime.js';
 import { openStore, storeOptionsFrom } from '../storage/connect.js';
 import { lockHolder } from '../storage/dir-lock.js';
-import { type Migration, readMigrations } from '../storage/migrate.js';
+import { appliedVersions, type Migration, readMigrations } from '../storage/migrate.js';
 
 /** Everything `hsi doctor` reaches outside the process. Each probe throws (or resolves false) on failure. */
 export interface DoctorDeps {
@@ -110,12 +110,7 @@ async function appliedMigrations(config: Config, log: Logger): Promise<number[]>
   if (config.database.url === '' && !created && (await runningHsi(config.data_dir)) === undefined) return [];
   const store = await openStore(storeOptionsFrom(config, log, 1));
   try {
-    const ledger = await sql<{ present: boolean }>`SELECT to_regclass('hsi_migrations') IS NOT NULL AS present`.execute(
-      store.db,
-    );
-    if (ledger.rows[0]?.present !== true) return [];
-    const rows = await sql<{ version: number }>`SELECT version FROM hsi_migrations ORDER BY version`.execute(store.db);
-    return rows.rows.map((row) => Number(row.version));
+    return await appliedVersions(store.db);
   } finally {
     await store.close();
   }

@@ -80,6 +80,14 @@ export function getCamera(db: DbOrTx, id: string): Promise<CameraRow | undefined
   return db.selectFrom('cameras').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
 }
 
+/** A camera's name and away-arming, deleted or not (a visit analysed after its camera was deleted keeps its name). */
+export function cameraAnalysisFacts(
+  db: DbOrTx,
+  id: string,
+): Promise<{ name: string; armed_when_away: boolean } | undefined> {
+  return db.selectFrom('cameras').select(['name', 'armed_when_away']).where('id', '=', id).executeTakeFirst();
+}
+
 export async function softDeleteCamera(db: DbOrTx, id: string, at: Date): Promise<boolean> {
   const result = await db
     .updateTable('cameras')

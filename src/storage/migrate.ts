@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import type { Logger } from '../lib/logger.js';
-import type { Store } from './database.js';
+import type { Db, Store } from './database.js';
 
 export interface Migration {
   version: number;
@@ -66,4 +67,14 @@ export async function migrate(store: Store, log: Logger, migrations = readMigrat
     }
   }
   return applied;
+}
+
+/** The versions the ledger records, ascending; none when there is no ledger yet (a database never migrated). */
+export async function appliedVersions(db: Db): Promise<number[]> {
+  const ledger = await sql<{ present: boolean }>`SELECT to_regclass('hsi_migrations') IS NOT NULL AS present`.execute(
+    db,
+  );
+  if (ledger.rows[0]?.present !== true) return [];
+  const rows = await sql<{ version: number }>`SELECT version FROM hsi_migrations ORDER BY version`.execute(db);
+  return rows.rows.map((row) => Number(row.version));
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, DbOrTx } from './database.js';
+import { clearEnrichmentRuns } from './enrichment.repository.js';
 import type { MediaFileRow } from './tables/media-file.table.js';
 
 /** The rows `hsi reprocess` reads and resets (the operator command is `src/ops/reprocess.ts`). */
@@ -47,7 +48,8 @@ export interface MediaReset {
 }
 
 /**
- * Resets one row inside a transaction: detections deleted (their events keep the links left), row back to `queued`.
+ * Resets one row inside a transaction: detections deleted (their events keep the links left), what the frame
+ * processors did forgotten, row back to `queued`.
  * Returns the row and the deleted detections' thumbnails, or undefined when the row is busy now (queued, processing).
  */
 async function resetRow(tx: DbOrTx, id: number): Promise<MediaReset | undefined> {
@@ -70,6 +72,8 @@ async function resetRow(tx: DbOrTx, id: number): Promise<MediaReset | undefined>
     .where('media_file_id', '=', id)
     .returning('thumbnail_path')
     .execute();
+  // Its new detections are enriched again.
+  await clearEnrichmentRuns(tx, id);
   let eventsReplaced = 0;
   if (linked.length > 0) {
     const ids = linked.map((l) => l.event_id);
