@@ -8,6 +8,7 @@ import type { Feature } from '../../../src/feature.js';
 import { systemClock } from '../../../src/lib/clock.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { enrichmentRunsOf, mergeEnrichmentData } from '../../../src/storage/enrichment.repository.js';
+import { ffmpegMissing, makePhotoClip } from '../../support/clips.js';
 import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { startTestHsi, type TestHsi, waitFor, waitForMedia } from '../../support/hsi.js';
 
@@ -67,6 +68,7 @@ const broken: FrameProcessor = {
 };
 
 const assetsMissing = missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png'));
+const clipSkip = await ffmpegMissing();
 
 describe.skipIf(assetsMissing !== undefined)('the enrichment stage on the real detector (pglite+memory)', () => {
   let t: TestHsi;
@@ -165,4 +167,40 @@ describe.skipIf(assetsMissing !== undefined)('the enrichment stage on the real d
       off();
     }
   });
+
+  it.skipIf(clipSkip !== undefined)(
+    "decodes a clip's detected frames once each and gives each processor its frame's detections",
+    async () => {
+      const before = calls.frames;
+      makePhotoClip(path.join(t.mediaRoot, 'drive', 'clip.mp4'));
+      const media = await waitForMedia(t.hsi.store.db, 'drive/clip.mp4', 30_000);
+      const runs = await waitFor(
+        async () => {
+          const rows = await enrichmentRunsOf(t.hsi.store.db, media.id);
+          return rows.length === 2 ? rows : undefined;
+        },
+        30_000,
+        'both processors recorded on the clip',
+      );
+      const people = await t.hsi.store.db
+        .selectFrom('detections')
+        .selectAll()
+        .where('media_file_id', '=', media.id)
+        .where('object_type', '=', 'person')
+        .orderBy('frame_index')
+        .execute();
+      // One sampled frame a second: the astronaut in frames 0, 1 and 2, each frame decoded and processed once.
+      expect(people.map((p) => p.frame_index)).toStrictEqual([0, 1, 2]);
+      expect(calls.frames - before).toBe(3);
+      expect(runs.map((r) => [r.processor, r.status, r.results])).toStrictEqual([
+        ['broken', 'failed', 0],
+        ['crop-stats', 'success', 3],
+      ]);
+      for (const person of people) {
+        const stats = (person.enrichment_data as { crop_stats: { frame: number[]; width: number } }).crop_stats;
+        expect(stats.frame).toStrictEqual([512, 512]);
+        expect(Math.abs(stats.width - person.bbox_width)).toBeLessThanOrEqual(2);
+      }
+    },
+  );
 });

@@ -1,39 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ffmpegAvailable } from '../../../src/detection/clip-frames.js';
 import { listDetections } from '../../../src/storage/detection.repository.js';
+import { ffmpegMissing, makePhotoClip } from '../../support/clips.js';
 import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { startTestHsi, type TestHsi, waitForMedia } from '../../support/hsi.js';
 
-const hasFfmpeg = await ffmpegAvailable('ffmpeg');
-if (!hasFfmpeg && process.env.REQUIRE_FFMPEG === '1') throw new Error('REQUIRE_FFMPEG=1 but ffmpeg does not run');
 const skip =
-  missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png')) ??
-  (hasFfmpeg ? undefined : 'ffmpeg not installed');
+  missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png')) ?? (await ffmpegMissing());
 if (skip) console.warn(`skipping clip pipeline tests: ${skip}`);
-
-/** A 3 s MP4 of a still photo, made with ffmpeg itself. */
-function makeClip(target: string): void {
-  mkdirSync(path.dirname(target), { recursive: true });
-  execFileSync('ffmpeg', [
-    '-loglevel',
-    'error',
-    '-y',
-    '-loop',
-    '1',
-    '-t',
-    '3',
-    '-i',
-    fixtureImage('person_astronaut.png'),
-    '-vf',
-    'fps=5,format=yuv420p',
-    '-c:v',
-    'libx264',
-    target,
-  ]);
-}
 
 describe.skipIf(skip !== undefined)('clips through the pipeline', () => {
   let t: TestHsi;
@@ -48,7 +22,7 @@ describe.skipIf(skip !== undefined)('clips through the pipeline', () => {
   });
 
   it('samples one frame per second and detects in each, frame by frame', async () => {
-    makeClip(path.join(t.mediaRoot, 'Drive Way', 'clip.mp4'));
+    makePhotoClip(path.join(t.mediaRoot, 'Drive Way', 'clip.mp4'));
     const row = await waitForMedia(t.hsi.store.db, 'Drive Way/clip.mp4', 30_000);
     expect(row).toMatchObject({ status: 'done', media_type: 'video' });
     const detections = await listDetections(t.hsi.store.db, { mediaFileId: row.id });
@@ -58,7 +32,7 @@ describe.skipIf(skip !== undefined)('clips through the pipeline', () => {
   });
 
   it('rejects a clip with that reason when ffmpeg is missing', async () => {
-    makeClip(path.join(noFfmpeg.mediaRoot, 'Drive Way', 'clip.mp4'));
+    makePhotoClip(path.join(noFfmpeg.mediaRoot, 'Drive Way', 'clip.mp4'));
     const row = await waitForMedia(noFfmpeg.hsi.store.db, 'Drive Way/clip.mp4', 30_000);
     expect(row).toMatchObject({ status: 'rejected', error_code: 'FFMPEG_MISSING' });
     expect(row.error).toMatch(/install ffmpeg/);
