@@ -14,6 +14,7 @@ import type { Clock } from './lib/clock.js';
 import type { EventBus } from './lib/event-bus.js';
 import type { FailedLogins } from './lib/failed-logins.js';
 import type { Logger } from './lib/logger.js';
+import { StopStack } from './lib/stop-stack.js';
 import type { ModelRuntime } from './models/model-runtime.js';
 import type { MqttBridge } from './mqtt/bridge.js';
 import type { HaComponentSource } from './mqtt/ha-components.js';
@@ -105,6 +106,37 @@ export interface FeatureContext {
   readonly status: SystemStatus;
   readonly contributions: Contributions;
   readonly running: Running;
+}
+
+/** What `defineFeature` makes a feature from: `start` registers what to stop on the stack it is given. */
+export interface FeatureSpec extends Omit<Feature, 'enabled' | 'start' | 'stop'> {
+  /** Default: always on. */
+  enabled?(config: Config): boolean;
+  start?(ctx: FeatureContext, stop: StopStack): Promise<void>;
+}
+
+/**
+ * A feature whose parts stop in reverse order of their start, also after a start that failed half-way: `start`
+ * pushes each long-lived part's stop onto the stack it is given, and `stop()` unwinds it (failures logged).
+ */
+export function defineFeature(spec: FeatureSpec): Feature {
+  const { start, enabled, ...rest } = spec;
+  let stack: StopStack | undefined;
+  return {
+    ...rest,
+    enabled: enabled ?? (() => true),
+    ...(start === undefined
+      ? {}
+      : {
+          async start(ctx: FeatureContext) {
+            stack = new StopStack(ctx.log.child({ feature: spec.name }));
+            await start(ctx, stack);
+          },
+          async stop() {
+            await stack?.unwind();
+          },
+        }),
+  };
 }
 
 /** The features that run in this process: enabled by the configuration and holding one of its roles. */

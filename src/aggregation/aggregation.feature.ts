@@ -1,7 +1,7 @@
 import { batchStoreFor } from '../adapters.js';
 import { saneCaptureTime } from '../domain/capture-time.js';
-import type { Feature, FeatureContext } from '../feature.js';
-import { StopStack } from '../lib/stop-stack.js';
+import { defineFeature, type Feature, type FeatureContext } from '../feature.js';
+import type { StopStack } from '../lib/stop-stack.js';
 import { openEventDetections, unlinkedDetections } from '../storage/event.repository.js';
 import { type AggregatedDetection, BatchAggregator } from './batch-aggregator.js';
 
@@ -31,19 +31,13 @@ const ORPHAN_SWEEP_MS = 15_000;
  * re-batches only orphans.
  */
 export function aggregationFeature(): Feature {
-  let stack: StopStack | undefined;
-  return {
+  return defineFeature({
     name: 'aggregation',
     roles: ['detect', 'enrich', 'analyze'],
-    enabled: () => true,
-    async start(ctx) {
-      stack = new StopStack(ctx.log);
-      ctx.running.aggregator = await startAggregator(ctx, stack);
+    async start(ctx, stop) {
+      ctx.running.aggregator = await startAggregator(ctx, stop);
     },
-    async stop() {
-      await stack?.unwind();
-    },
-  };
+  });
 }
 
 async function startAggregator(ctx: FeatureContext, stack: StopStack): Promise<BatchAggregator> {

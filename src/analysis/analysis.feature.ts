@@ -1,6 +1,5 @@
 import { siteLocation, siteTimeZone } from '../config/site.js';
-import type { Feature, FeatureContext } from '../feature.js';
-import { StopStack } from '../lib/stop-stack.js';
+import { defineFeature, type Feature, type FeatureContext } from '../feature.js';
 import { eventsWithAlertsDue } from '../storage/event.repository.js';
 import { type AnalysisWorkerDeps, catchUpAlerts, createAnalysisHandler } from './analysis.worker.js';
 
@@ -14,13 +13,10 @@ const CATCH_UP_SWEEP_MS = 15_000;
  * alerts of events whose process died between storing the analysis and evaluating them.
  */
 export function analysisFeature(): Feature {
-  let stack: StopStack | undefined;
-  return {
+  return defineFeature({
     name: 'analysis',
     roles: ['analyze'],
-    enabled: () => true,
-    async start(ctx) {
-      stack = new StopStack(ctx.log);
+    async start(ctx, stop) {
       const analysis = analysisDeps(ctx);
       ctx.queues.analysis.process(createAnalysisHandler(analysis), { concurrency: ctx.config.analysis.concurrency });
       const catchUp = async (graceMs: number) => {
@@ -39,12 +35,9 @@ export function analysisFeature(): Feature {
         );
       }, CATCH_UP_SWEEP_MS);
       timer.unref();
-      stack.push('alert catch-up sweep', async () => clearInterval(timer));
+      stop.push('alert catch-up sweep', async () => clearInterval(timer));
     },
-    async stop() {
-      await stack?.unwind();
-    },
-  };
+  });
 }
 
 function analysisDeps(ctx: FeatureContext): AnalysisWorkerDeps {

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { clipFrameExtractor } from '../adapters.js';
-import type { Feature } from '../feature.js';
+import { defineFeature, type Feature } from '../feature.js';
 import type { Clock } from '../lib/clock.js';
-import { StopStack } from '../lib/stop-stack.js';
 import type { Db } from '../storage/database.js';
 import { listZones, type StoredZone } from '../storage/zone.repository.js';
 import { createDetectionHandler } from './detection.worker.js';
@@ -14,14 +13,11 @@ import { ThumbnailBacklog } from './thumbnail-backlog.js';
  * backlog that writes thumbnails while it is idle.
  */
 export function detectionFeature(): Feature {
-  let stack: StopStack | undefined;
-  return {
+  return defineFeature({
     name: 'detection',
     roles: ['detect'],
-    enabled: () => true,
-    async start(ctx) {
+    async start(ctx, stop) {
       const { config, db, bus, log, clock } = ctx;
-      stack = new StopStack(log);
       const detector = await ctx.models.detector();
       ctx.running.detector = detector;
       const activity = { running: 0, lastStart: 0 };
@@ -61,12 +57,9 @@ export function detectionFeature(): Feature {
         },
         { concurrency: config.detector.concurrency },
       );
-      stack.push('thumbnail backlog', async () => backlog?.stop());
+      stop.push('thumbnail backlog', async () => backlog?.stop());
     },
-    async stop() {
-      await stack?.unwind();
-    },
-  };
+  });
 }
 
 /** last_seen_at is written at most every 10 s per camera (it drives a 1 h offline timeout): one write less per file. */

@@ -1,6 +1,6 @@
 import { clipFrameExtractor } from '../adapters.js';
-import type { Feature, FeatureContext } from '../feature.js';
-import { StopStack } from '../lib/stop-stack.js';
+import { defineFeature, type Feature, type FeatureContext } from '../feature.js';
+import type { StopStack } from '../lib/stop-stack.js';
 import { enrichmentJobId } from '../queue/contracts.js';
 import { mediaAwaitingEnrichment } from '../storage/enrichment.repository.js';
 import type { FrameProcessor } from './contract.js';
@@ -18,23 +18,16 @@ const SWEEP_GRACE_MS = 60_000;
  * was lost. With no processor enabled it starts nothing, and the aggregator batches straight from detection.
  */
 export function enrichmentFeature(): Feature {
-  const stack = { current: undefined as StopStack | undefined };
-  return {
+  return defineFeature({
     name: 'enrichment',
     roles: ['detect', 'enrich'],
-    enabled: () => true,
-    async start(ctx) {
+    async start(ctx, stop) {
       const processors = ctx.contributions.frameProcessors;
       if (processors.length === 0) return;
-      const stop = new StopStack(ctx.log);
-      stack.current = stop;
       if (ctx.roles.has('detect')) queueDetectedFiles(ctx, stop);
       if (ctx.roles.has('enrich')) await startWorker(ctx, processors, stop);
     },
-    async stop() {
-      await stack.current?.unwind();
-    },
-  };
+  });
 }
 
 /** Each file the detector of this process committed detections for becomes an enrichment job. */

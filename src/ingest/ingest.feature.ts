@@ -1,5 +1,5 @@
-import type { Feature, FeatureContext } from '../feature.js';
-import { StopStack } from '../lib/stop-stack.js';
+import { defineFeature, type Feature, type FeatureContext } from '../feature.js';
+import type { StopStack } from '../lib/stop-stack.js';
 import { startRetentionSchedule } from '../ops/retention.js';
 import { startFtpReceiver } from './ftp-receiver.js';
 import { IngestService } from './ingest.service.js';
@@ -12,15 +12,12 @@ import { MediaWatcher } from './watcher.js';
  * removes what is due (the ingest role owns media_root).
  */
 export function ingestFeature(): Feature {
-  let stack: StopStack | undefined;
-  return {
+  return defineFeature({
     name: 'ingest',
     roles: ['ingest'],
-    enabled: () => true,
-    async start(ctx) {
-      stack = new StopStack(ctx.log);
-      startWatching(ctx, stack);
-      if (ctx.config.ftp.enabled) await startFtp(ctx, stack);
+    async start(ctx, stop) {
+      startWatching(ctx, stop);
+      if (ctx.config.ftp.enabled) await startFtp(ctx, stop);
       const retention = startRetentionSchedule({
         db: ctx.db,
         mediaRoot: ctx.config.media_root,
@@ -29,12 +26,9 @@ export function ingestFeature(): Feature {
         clock: ctx.clock,
         log: ctx.log.child({ component: 'retention' }),
       });
-      stack.push('retention', () => retention.stop());
+      stop.push('retention', () => retention.stop());
     },
-    async stop() {
-      await stack?.unwind();
-    },
-  };
+  });
 }
 
 function startWatching(ctx: FeatureContext, stack: StopStack): void {

@@ -1,4 +1,4 @@
-import type { Feature } from '../../feature.js';
+import { defineFeature, type Feature } from '../../feature.js';
 import { gpuComponentSource } from './gpu-entities.js';
 import { gpuRoutes } from './gpu-routes.js';
 import { startGpuSampler } from './gpu-sampler.js';
@@ -8,24 +8,19 @@ import { startGpuSampler } from './gpu-sampler.js';
  * NVIDIA GPU) into `gpu_stats`; Home Assistant sensors per GPU on the hub once one is seen; `GET /api/gpu`.
  */
 export function gpuStatsFeature(): Feature {
-  let stop: (() => Promise<void>) | undefined;
-  return {
+  return defineFeature({
     name: 'gpu-stats',
     roles: ['detect'],
-    enabled: () => true,
     haComponents: (config) => [gpuComponentSource(config.mqtt.base_topic)],
     routes: () => [gpuRoutes],
-    async start(ctx) {
+    async start(ctx, stop) {
       const gpu = startGpuSampler({
         db: ctx.db,
         log: ctx.log.child({ component: 'gpu' }),
         clock: ctx.clock,
         intervalMs: 30_000,
       });
-      stop = () => gpu.stop();
+      stop.push('gpu sampler', () => gpu.stop());
     },
-    async stop() {
-      await stop?.();
-    },
-  };
+  });
 }

@@ -1,10 +1,10 @@
 import { clipFrameExtractor } from '../../adapters.js';
 import { createCommandServices } from '../../commands/services.js';
 import type { Config } from '../../config/schema.js';
-import type { Feature, FeatureContext } from '../../feature.js';
+import { defineFeature, type Feature, type FeatureContext } from '../../feature.js';
 import { ftpUserFolder } from '../../ingest/ftp-access.js';
 import type { Logger } from '../../lib/logger.js';
-import { StopStack } from '../../lib/stop-stack.js';
+import type { StopStack } from '../../lib/stop-stack.js';
 import { MqttBridge } from '../../mqtt/bridge.js';
 import { connectionOptionsFromConfig, MqttConnection, type MqttConnectionOptions } from '../../mqtt/client.js';
 import { defaultClientId } from '../../mqtt/client-options.js';
@@ -17,19 +17,13 @@ import { VERSION } from '../../version.js';
  * publishes discovery and states and takes commands back (through the command table).
  */
 export function homeAssistantFeature(): Feature {
-  let stack: StopStack | undefined;
-  return {
+  return defineFeature({
     name: 'home-assistant',
     roles: ['bridge'],
-    enabled: () => true,
-    async start(ctx) {
-      stack = new StopStack(ctx.log);
-      ctx.running.mqtt = await startMqtt(ctx, stack);
+    async start(ctx, stop) {
+      ctx.running.mqtt = await startMqtt(ctx, stop);
     },
-    async stop() {
-      await stack?.unwind();
-    },
-  };
+  });
 }
 
 async function startMqtt(ctx: FeatureContext, stack: StopStack): Promise<MqttBridge> {

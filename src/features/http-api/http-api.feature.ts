@@ -1,16 +1,15 @@
 import { clipFrameExtractor } from '../../adapters.js';
 import { readinessChecks, startApi } from '../../api/server.js';
-import type { Feature } from '../../feature.js';
+import { defineFeature, type Feature } from '../../feature.js';
 import { detectionEnqueuer } from '../../ingest/ingest.service.js';
 
 /** The HTTP API, the WebSocket stream, `/metrics` and the web UI, on `http.port` (off with `http.enabled: false`). */
 export function httpApiFeature(): Feature {
-  let close: (() => Promise<void>) | undefined;
-  return {
+  return defineFeature({
     name: 'http-api',
     roles: ['api'],
     enabled: (config) => config.http.enabled,
-    async start(ctx) {
+    async start(ctx, stop) {
       const { config, db, bus, alerts, arming, failedLogins, log, clock, running } = ctx;
       const queues = { detection: ctx.queues.detection, analysis: ctx.queues.analysis };
       const api = await startApi(config, {
@@ -33,10 +32,7 @@ export function httpApiFeature(): Feature {
         log,
         clock,
       });
-      close = () => api.close();
+      stop.push('http api', () => api.close());
     },
-    async stop() {
-      await close?.();
-    },
-  };
+  });
 }

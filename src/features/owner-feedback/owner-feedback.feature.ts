@@ -1,5 +1,5 @@
 import type { FactSource } from '../../analysis/facts.js';
-import type { Feature } from '../../feature.js';
+import { defineFeature, type Feature } from '../../feature.js';
 import { feedbackFacts, SOURCE } from './feedback-facts.js';
 import { cameraFeedback } from './owner-feedback.repository.js';
 
@@ -11,12 +11,11 @@ export const FEEDBACK_WINDOW_DAYS = 30;
  * rules scorer moves a score at a level the owner often called wrong. A fact source and nothing else.
  */
 export function ownerFeedbackFeature(): Feature {
-  return {
+  return defineFeature({
     name: SOURCE,
     roles: [],
-    enabled: () => true,
     factSources: () => [ownerFeedbackSource(FEEDBACK_WINDOW_DAYS)],
-  };
+  });
 }
 
 export function ownerFeedbackSource(windowDays: number): FactSource {
