@@ -1,6 +1,6 @@
 import type { AlertService } from '../alerts/alert.service.js';
 import type { SiteLocation } from '../domain/daylight.js';
-import type { BusEvents, EventRecord } from '../domain/events.js';
+import type { BusEvents } from '../domain/events.js';
 import { factAuditData } from '../domain/facts.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';

@@ -4,7 +4,6 @@ import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { sql } from 'kysely';
 import { connect, type IClientOptions } from 'mqtt';
 import { OpenAiLlmClient } from '../analysis/llm-client.js';
 import type { AnalysisConfig, Config, MqttConfig } from '../config/schema.js';

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { createApi, startApi } from '../../../src/api/server.js';
 import { eventToRecord } from '../../../src/storage/event.repository.js';
 import { ENGINES, engineUnavailable } from '../../support/stores.js';
-import { type ApiHarness, apiConfig, call, createHarness, type ErrorJson, seedEvent } from './harness.js';
+import { type ApiHarness, apiConfig, call, createHarness, type ErrorJson, raiseAlert, seedEvent } from './harness.js';
 
 const KEY = 'correct horse battery staple';
 const INGRESS = { remoteAddress: '172.30.32.2', headers: { 'x-ingress-path': '/api/hassio_ingress/abc' } };
@@ -117,21 +117,11 @@ for (const engine of ENGINES) {
           startedAt: new Date('2026-03-03T02:00:00Z'),
         });
         h.bus.emit('event.created', { event: eventToRecord(event), latencyMs: 12 });
-        await call(h.app, {
-          method: 'POST',
-          url: '/api/alert-rules',
-          payload: { name: 'Critical', severity: 'critical', risk_threshold: 85 },
-          headers: { 'x-api-key': KEY },
-        });
-        const [alert] = await h.alerts.evaluate(event, {
-          confidenceByType: { person: 0.9 },
-          zones: [],
-          houseMode: 'disarmed',
-          timezone: 'UTC',
-        });
+        const rule = { name: 'Critical', severity: 'critical', risk_threshold: 85 };
+        const alert = await raiseAlert(h, event, rule, { 'x-api-key': KEY });
         const ack = await h.app.inject({
           method: 'POST',
-          url: `/api/alerts/${alert!.id}/acknowledge`,
+          url: `/api/alerts/${alert.id}/acknowledge`,
           headers: { 'x-api-key': KEY },
         });
         expect(ack.statusCode).toBe(200);
@@ -153,12 +143,12 @@ for (const engine of ENGINES) {
         expect(second).toStrictEqual({
           type: 'alert',
           action: 'created',
-          data: expect.objectContaining({ id: alert!.id, event_id: event.id, status: 'pending', severity: 'critical' }),
+          data: expect.objectContaining({ id: alert.id, event_id: event.id, status: 'pending', severity: 'critical' }),
         });
         expect(third).toStrictEqual({
           type: 'alert',
           action: 'acknowledge',
-          data: expect.objectContaining({ id: alert!.id, status: 'acknowledged', camera_id: 'front_door' }),
+          data: expect.objectContaining({ id: alert.id, status: 'acknowledged', camera_id: 'front_door' }),
         });
 
         const port = Number(new URL(server.url).port);

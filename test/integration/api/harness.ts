@@ -164,6 +164,27 @@ export async function call<T = unknown>(
   return { res, json: (isJson ? JSON.parse(res.body) : undefined) as T };
 }
 
+/**
+ * An alert for `event`: an alert rule created through the API (as a user would), then the event's alerts evaluated
+ * with a confident person outside every zone, the house disarmed.
+ */
+export async function raiseAlert(
+  h: ApiHarness,
+  event: SecurityEvent,
+  rule: { name: string; severity: string; risk_threshold: number },
+  headers: Record<string, string> = {},
+) {
+  await call(h.app, { method: 'POST', url: '/api/alert-rules', payload: rule, headers });
+  const [alert] = await h.alerts.evaluate(event, {
+    confidenceByType: { person: 0.9 },
+    zones: [],
+    houseMode: 'disarmed',
+    timezone: 'UTC',
+  });
+  if (alert === undefined) throw new Error(`rule ${rule.name} raised no alert for event ${event.id}`);
+  return alert;
+}
+
 export interface ErrorJson {
   error: { code: string; message: string; field?: string };
 }

@@ -4,7 +4,7 @@ import { createApi, startApi } from '../../../src/api/server.js';
 import { getHouseMode } from '../../../src/storage/arming.repository.js';
 import { listAudit } from '../../../src/storage/audit.repository.js';
 import { ENGINES, engineUnavailable } from '../../support/stores.js';
-import { type ApiHarness, apiConfig, call, createHarness, seedEvent } from './harness.js';
+import { type ApiHarness, apiConfig, createHarness, raiseAlert, seedEvent } from './harness.js';
 
 const KEY = 'correct horse battery staple';
 
@@ -53,24 +53,18 @@ for (const engine of ENGINES) {
 
     it('runs the command table as the socket user: alerts, detection switch, house mode', async () => {
       const event = await seedEvent(h.db, { summary: 'Person', riskLevel: 'critical', startedAt: new Date() });
-      await call(h.app, {
-        method: 'POST',
-        url: '/api/alert-rules',
-        payload: { name: 'Any', severity: 'high', risk_threshold: 1 },
-        headers: { 'x-api-key': KEY },
-      });
-      const [alert] = await h.alerts.evaluate(event, {
-        confidenceByType: { person: 0.9 },
-        zones: [],
-        houseMode: 'disarmed',
-        timezone: 'UTC',
-      });
-      const ack = JSON.stringify({ command: 'alerts.acknowledge', input: { id: alert!.id }, transaction: 't-1' });
+      const alert = await raiseAlert(
+        h,
+        event,
+        { name: 'Any', severity: 'high', risk_threshold: 1 },
+        { 'x-api-key': KEY },
+      );
+      const ack = JSON.stringify({ command: 'alerts.acknowledge', input: { id: alert.id }, transaction: 't-1' });
       expect(await command(socket, ack)).toStrictEqual({
         type: 'response',
         command: 'alerts.acknowledge',
         status: 'ok',
-        data: [alert!.id],
+        data: [alert.id],
         transaction: 't-1',
       });
 
