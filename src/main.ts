@@ -16,7 +16,14 @@ import type { Config } from './config/schema.js';
 import { siteTimeZone } from './config/site.js';
 import type { ObjectDetector } from './detection/object-detector.js';
 import type { BusEvents } from './domain/events.js';
-import { collectContributions, type Feature, type FeatureContext, type Running, runsHere } from './feature.js';
+import {
+  type Contributions,
+  collectContributions,
+  type Feature,
+  type FeatureContext,
+  type Running,
+  runsHere,
+} from './feature.js';
 import { allFeatures } from './features.js';
 import type { IngestService } from './ingest/ingest.service.js';
 import { type Clock, systemClock } from './lib/clock.js';
@@ -77,8 +84,9 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
   try {
     mkdirSync(config.data_dir, { recursive: true });
     mkdirSync(config.media_root, { recursive: true });
-    const ctx = await buildContext(config, log, clock, roles, options, stack);
-    const features = [...allFeatures(), ...(options.extraFeatures ?? [])].filter((f) => runsHere(f, config, roles));
+    const all = [...allFeatures(), ...(options.extraFeatures ?? [])];
+    const ctx = await buildContext(config, log, clock, roles, options, stack, collectContributions(all, config));
+    const features = all.filter((f) => runsHere(f, config, roles));
     for (const feature of features) {
       // Pushed first: a feature whose start fails half-way still stops what it started.
       stack.push(feature.name, async () => feature.stop?.());
@@ -99,8 +107,8 @@ async function buildContext(
   roles: ReadonlySet<Role>,
   options: StartOptions,
   stack: StopStack,
+  contributions: Contributions,
 ): Promise<FeatureContext> {
-  const features = [...allFeatures(), ...(options.extraFeatures ?? [])];
   const llm = roles.has('analyze') ? createLlmClient(config, log) : undefined;
   const store = await openMigratedStore(config, log);
   stack.push('database', () => store.close());
@@ -157,7 +165,7 @@ async function buildContext(
     llm,
     failedLogins,
     status,
-    contributions: collectContributions(features, config),
+    contributions,
     running,
   };
 }

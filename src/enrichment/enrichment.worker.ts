@@ -101,6 +101,7 @@ async function runProcessor(
 ): Promise<{ outcome: EnrichmentOutcome; results: EnrichmentResult[] }> {
   const started = performance.now();
   const results: EnrichmentResult[] = [];
+  let attempted = 0;
   let failures = 0;
   let firstError: string | null = null;
   for (const frame of frames) {
@@ -110,6 +111,7 @@ async function runProcessor(
         (processor.appliesTo === 'frame' || processor.appliesTo.includes(d.objectType)),
     );
     if (processor.appliesTo !== 'frame' && own.length === 0) continue;
+    attempted += 1;
     try {
       results.push(...(await processor.process(frame, own)));
     } catch (error) {
@@ -117,7 +119,6 @@ async function runProcessor(
       firstError ??= `${processor.name}: ${errorMessage(error)}`;
     }
   }
-  const attempted = frames.length;
   const status = failures === 0 ? 'success' : failures >= attempted ? 'failed' : 'partial';
   const ms = Math.round(performance.now() - started);
   return { outcome: { processor: processor.name, status, error: firstError, results: results.length, ms }, results };

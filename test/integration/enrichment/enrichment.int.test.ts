@@ -67,6 +67,21 @@ const broken: FrameProcessor = {
   async close() {},
 };
 
+/** A processor that fails on a clip's second frame only: partial, with the other frames' results kept. */
+const flaky: FrameProcessor = {
+  name: 'flaky',
+  appliesTo: ['person'],
+  async load() {},
+  async process(frame, detections) {
+    if (frame.frameIndex === 1) throw new Error('frame 1 unreadable');
+    return detections.map((d) => ({ detectionId: d.id, data: { frame: frame.frameIndex } }));
+  },
+  async persist(tx, _mediaFileId, results) {
+    for (const r of results) if (r.detectionId !== null) await mergeEnrichmentData(tx, r.detectionId, 'flaky', r.data);
+  },
+  async close() {},
+};
+
 const assetsMissing = missingAsset(modelPath('yolox_nano.onnx'), fixtureImage('person_astronaut.png'));
 const clipSkip = await ffmpegMissing();
 
@@ -80,7 +95,7 @@ describe.skipIf(assetsMissing !== undefined)('the enrichment stage on the real d
       name: 'test-enrichers',
       roles: [],
       enabled: () => true,
-      frameProcessors: () => [cropStats(calls), broken],
+      frameProcessors: () => [cropStats(calls), broken, flaky],
     };
     t = await startTestHsi('pglite+memory', { HSI_BATCHING_IDLE_SECONDS: '2' }, { extraFeatures: [feature] });
     // What was recorded for the file at the moment its event was announced.
@@ -105,15 +120,16 @@ describe.skipIf(assetsMissing !== undefined)('the enrichment stage on the real d
     const runs = await waitFor(
       async () => {
         const rows = await enrichmentRunsOf(t.hsi.store.db, media.id);
-        return rows.length === 2 ? rows : undefined;
+        return rows.length === 3 ? rows : undefined;
       },
       20_000,
-      'both processors recorded',
+      'every processor recorded',
     );
     expect(calls.loaded).toBe(true);
     expect(runs.map((r) => [r.processor, r.status, r.results])).toStrictEqual([
       ['broken', 'failed', 0],
       ['crop-stats', 'success', 1],
+      ['flaky', 'success', 1],
     ]);
     expect(runs[0]?.error).toBe('broken: model exploded');
     expect(runs[1]?.duration_ms).toBeGreaterThanOrEqual(1400);
@@ -133,7 +149,7 @@ describe.skipIf(assetsMissing !== undefined)('the enrichment stage on the real d
 
     const seen = await waitFor(async () => eventsSeen[0], 20_000, 'the event');
     // The aggregator batched the detections only once enriched: both runs were already recorded.
-    expect(seen.runs).toStrictEqual(['broken:failed', 'crop-stats:success']);
+    expect(seen.runs).toStrictEqual(['broken:failed', 'crop-stats:success', 'flaky:success']);
     expect(calls.frames).toBe(1);
   });
 
@@ -177,10 +193,10 @@ describe.skipIf(assetsMissing !== undefined)('the enrichment stage on the real d
       const runs = await waitFor(
         async () => {
           const rows = await enrichmentRunsOf(t.hsi.store.db, media.id);
-          return rows.length === 2 ? rows : undefined;
+          return rows.length === 3 ? rows : undefined;
         },
         30_000,
-        'both processors recorded on the clip',
+        'every processor recorded on the clip',
       );
       const people = await t.hsi.store.db
         .selectFrom('detections')
@@ -192,9 +208,16 @@ describe.skipIf(assetsMissing !== undefined)('the enrichment stage on the real d
       // One sampled frame a second: the astronaut in frames 0, 1 and 2, each frame decoded and processed once.
       expect(people.map((p) => p.frame_index)).toStrictEqual([0, 1, 2]);
       expect(calls.frames - before).toBe(3);
-      expect(runs.map((r) => [r.processor, r.status, r.results])).toStrictEqual([
-        ['broken', 'failed', 0],
-        ['crop-stats', 'success', 3],
+      expect(runs.map((r) => [r.processor, r.status, r.results, r.error])).toStrictEqual([
+        ['broken', 'failed', 0, 'broken: model exploded'],
+        ['crop-stats', 'success', 3, null],
+        // Frame 1 failed, frames 0 and 2 kept their results.
+        ['flaky', 'partial', 2, 'flaky: frame 1 unreadable'],
+      ]);
+      expect(people.map((p) => (p.enrichment_data as { flaky?: unknown }).flaky ?? null)).toStrictEqual([
+        { frame: 0 },
+        null,
+        { frame: 2 },
       ]);
       for (const person of people) {
         const stats = (person.enrichment_data as { crop_stats: { frame: number[]; width: number } }).crop_stats;
