@@ -1,23 +1,15 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type CommandChannel, createCommandDispatcher } from '../../../src/commands/dispatcher.js';
 import { COMMANDS } from '../../../src/commands/table.js';
 import { CommandRefusal } from '../../../src/commands/types.js';
 import { FakeClock } from '../../../src/lib/clock.js';
 import { AppError } from '../../../src/lib/errors.js';
-import { createLogger } from '../../../src/lib/logger.js';
-import { A1, FakeServices, NOW } from '../mqtt/command-fakes.js';
+import { A1, FakeServices, NOW, recordingLogger } from '../mqtt/command-fakes.js';
 
 function setup() {
   const services = new FakeServices();
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  const dispatcher = createCommandDispatcher({ services, log: createLogger('info', sink), clock: new FakeClock(NOW) });
+  const { log, lines } = recordingLogger();
+  const dispatcher = createCommandDispatcher({ services, log, clock: new FakeClock(NOW) });
   return { services, lines, dispatcher };
 }
 

@@ -116,8 +116,8 @@ export class FakeServices implements CommandServices {
   };
 }
 
-export function setup(options: { alarmCode?: string; maxPayloadBytes?: number } = {}) {
-  const services = new FakeServices();
+/** A logger at info whose JSON lines are kept in `lines`. */
+export function recordingLogger() {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -125,7 +125,12 @@ export function setup(options: { alarmCode?: string; maxPayloadBytes?: number } 
       done();
     },
   });
-  const log = createLogger('info', sink);
+  return { log: createLogger('info', sink), lines };
+}
+
+export function setup(options: { alarmCode?: string; maxPayloadBytes?: number } = {}) {
+  const services = new FakeServices();
+  const { log, lines } = recordingLogger();
   const clock = new FakeClock(NOW);
   const handler = createCommandHandler({
     services,
