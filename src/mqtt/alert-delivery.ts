@@ -31,11 +31,15 @@ export class AlertDelivery {
 
   constructor(private readonly deps: AlertDeliveryDeps) {}
 
-  /** A new alert: published now when connected, else left pending for the next connect. */
-  deliver(alert: AlertRecord): Promise<void> {
+  /**
+   * A new alert: published now when connected, else left pending for the next connect. True when delivered (the
+   * active-alerts state was then published by `onDelivered`).
+   */
+  deliver(alert: AlertRecord): Promise<boolean> {
+    let delivered = false;
     return this.serial(async () => {
-      await this.publishOne(alert);
-    });
+      delivered = await this.publishOne(alert);
+    }).then(() => delivered);
   }
 
   /** Every alert still pending, oldest first; stops at the first one the broker did not take. */

@@ -24,7 +24,7 @@ export interface LiveStatesDeps {
   publisher: MqttPublisher;
   bus: EventBus<BusEvents>;
   /** Publishes a new alert and marks it delivered, or leaves it pending for the next connect (alert-delivery.ts). */
-  deliverAlert: (alert: AlertRecord) => Promise<void>;
+  deliverAlert: (alert: AlertRecord) => Promise<boolean>;
   log: Logger;
   clock: Clock;
   mediaRoot: string;
@@ -98,8 +98,8 @@ export class LiveStates {
         }),
       ),
       bus.on('alert.created', async ({ alert }) => {
-        await this.deps.deliverAlert(alert);
-        this.deps.onAlertsChanged();
+        // Delivered: the delivery published the active alerts already; pending, they are published here.
+        if (!(await this.deps.deliverAlert(alert))) this.deps.onAlertsChanged();
       }),
       bus.on('alert.updated', ({ alert, action }) => {
         if (action === 'deliver') return;
