@@ -8,8 +8,8 @@ import type { CommandDefinition, CommandServices, CommandTable, StateUpdate } fr
  * the input, the alarm code where a channel has no login, runs the handler, and audits and logs it.
  *
  * A change is announced on the bus by the service that makes it (`arming.changed`, `alert.updated`), which is where
- * Home Assistant's states come from; a handler's `states` carry only what the bus does not: an unchanged value, and
- * the camera detection switch (no bus event carries it yet: `published: 'sender'`, so only MQTT takes it).
+ * Home Assistant's states come from (`camera.detection_changed` for the detection switch); a handler's `states`
+ * carry only what the bus does not: an unchanged value.
  */
 
 const onOff = (on: boolean) => (on ? 'ON' : 'OFF');
@@ -81,16 +81,16 @@ const detectSet: CommandDefinition<'cameras.detect.set'> = {
   },
   resource: (input) => ({ type: 'camera', id: input.camera_id ?? null }),
   answer: 'state',
-  published: 'sender',
-  async run({ camera_id: cameraId, on }, services) {
+  published: 'bus',
+  async run({ camera_id: cameraId, on }, services, actor) {
     const previous = await services.detectionEnabled(cameraId);
-    if (previous === undefined || !(await services.setDetectionEnabled(cameraId, on))) {
+    if (previous === undefined || !(await services.setDetectionEnabled(cameraId, on, actor))) {
       throw new AppError('NOT_FOUND', `no camera with id ${cameraId}`, { permanent: true });
     }
-    // No bus event carries the detection switch: its state is the sender's to publish, once.
+    // A change is announced on the bus, which publishes the state once; the same value again is answered here.
     return {
       data: { enabled: on, previous },
-      states: [{ kind: 'detect', id: cameraId, value: onOff(on) }],
+      states: previous === on ? [{ kind: 'detect', id: cameraId, value: onOff(on) }] : [],
       audit: { enabled: on, previous },
     };
   },

@@ -60,7 +60,7 @@ export interface CommandServices {
   /** Undefined when there is no such (live) camera. */
   detectionEnabled(cameraId: string): Promise<boolean | undefined>;
   /** False when there is no such (live) camera. Does not audit. */
-  setDetectionEnabled(cameraId: string, enabled: boolean): Promise<boolean>;
+  setDetectionEnabled(cameraId: string, enabled: boolean, actor: string): Promise<boolean>;
   writeAudit(entry: AuditInput): Promise<void>;
 }
 

@@ -73,6 +73,8 @@ export interface BusEvents {
     | { scope: 'zone'; zoneId: string; cameraId: string; armed: boolean; actor: string };
   /** A zone was created, changed or deleted (API, configuration sync): Home Assistant's discovery follows. */
   'zone.changed': { zoneId: string; cameraId: string; action: 'created' | 'updated' | 'deleted' };
+  /** A camera's detection switch changed (the command table's `cameras.detect.set`, from any channel). */
+  'camera.detection_changed': { cameraId: string; enabled: boolean; actor: string };
   /** A camera was renamed or deleted after its creation (`camera.created` announces new ones). */
   'camera.updated': { cameraId: string; name: string; action: 'renamed' | 'deleted' };
 }

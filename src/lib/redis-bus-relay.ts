@@ -23,6 +23,7 @@ const CHANNELS: Record<string, readonly (keyof BusEvents)[]> = {
     'arming.changed',
     'zone.changed',
     'camera.updated',
+    'camera.detection_changed',
   ],
 };
 

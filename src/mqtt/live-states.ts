@@ -112,6 +112,10 @@ export class LiveStates {
         );
         this.deps.onAlertsChanged();
       }),
+      bus.on('camera.detection_changed', ({ cameraId, enabled }) => {
+        const { base, publisher } = this.deps;
+        publisher.publish(t.detectStateTopic(base, cameraId), enabled ? 'ON' : 'OFF', RETAINED);
+      }),
       bus.on('arming.changed', (change) => {
         const { base, publisher } = this.deps;
         if (change.scope === 'house')

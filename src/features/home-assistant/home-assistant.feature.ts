@@ -31,7 +31,7 @@ async function startMqtt(ctx: FeatureContext, stack: StopStack): Promise<MqttBri
   const { options, broker } = await startBroker(config, log, stack);
   const connection = new MqttConnection(options);
   const commands = createCommandHandler({
-    services: createCommandServices({ db, alerts, arming }),
+    services: createCommandServices({ db, bus, alerts, arming }),
     log,
     maxPayloadBytes: config.mqtt.max_payload_bytes,
     alarmCode: config.homeassistant.alarm_code,

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { createApi, startApi } from '../../../src/api/server.js';
 import { getHouseMode } from '../../../src/storage/arming.repository.js';
 import { listAudit } from '../../../src/storage/audit.repository.js';
+import { ensureCamera } from '../../../src/storage/camera.repository.js';
 import { ENGINES, engineUnavailable } from '../../support/stores.js';
 import { type ApiHarness, apiConfig, createHarness, raiseAlert, seedEvent } from './harness.js';
 
@@ -87,9 +88,24 @@ for (const engine of ENGINES) {
       });
       expect(await getHouseMode(h.db)).toBe('armed_away');
 
+      // The detection switch is announced on the bus too (Home Assistant's switch follows from there).
+      const changes: unknown[] = [];
+      const off = h.bus.on('camera.detection_changed', (change) => void changes.push(change));
+      await ensureCamera(h.db, { id: 'porch', name: 'Porch', folderPath: 'Porch' });
+      const detect = JSON.stringify({ command: 'cameras.detect.set', input: { camera_id: 'porch', on: false } });
+      expect(await command(socket, detect)).toStrictEqual({
+        type: 'response',
+        command: 'cameras.detect.set',
+        status: 'ok',
+        data: { enabled: false, previous: true },
+      });
+      off();
+      expect(changes).toStrictEqual([{ cameraId: 'porch', enabled: false, actor: 'api' }]);
+
       // The services audit their changes as the socket's user; `all` with nothing to change is the channel's row.
       const actions = (await listAudit(h.db, { limit: 10 })).map((a) => [a.action, a.actor, a.status]);
-      expect(actions.slice(0, 3)).toStrictEqual([
+      expect(actions.slice(0, 4)).toStrictEqual([
+        ['ws.cameras.detect.set', 'api', 'success'],
         ['house_mode.set', 'api', 'success'],
         ['ws.alerts.dismiss', 'api', 'success'],
         ['alert.acknowledge', 'api', 'success'],
@@ -112,10 +128,9 @@ for (const engine of ENGINES) {
           'payload is not valid JSON; send {"command": "<name>", "input": {…}, "transaction": <optional>}',
         ],
         [
-          // The detection switch's state reaches Home Assistant only from MQTT, which takes it.
-          JSON.stringify({ command: 'cameras.detect.set', input: { camera_id: 'front_door', on: false } }),
-          'unknown',
-          'command must be equal to one of the allowed values',
+          JSON.stringify({ command: 'cameras.detect.set', input: { camera_id: 'attic', on: false } }),
+          'cameras.detect.set',
+          'no camera with id attic',
         ],
         [
           JSON.stringify({ command: 'alarm.panic', input: {} }),
@@ -151,7 +166,7 @@ for (const engine of ENGINES) {
       const failures = (await listAudit(h.db, { limit: 7 })).map((a) => [a.action, a.status]).reverse();
       expect(failures).toStrictEqual([
         ['ws.unknown', 'failure'],
-        ['ws.unknown', 'failure'],
+        ['ws.cameras.detect.set', 'failure'],
         ['ws.unknown', 'failure'],
         ['ws.alarm.set', 'failure'],
         ['ws.zones.armed.set', 'failure'],

@@ -90,12 +90,20 @@ for (const engine of ENGINES) {
       details: { topic, reason },
     });
 
+    const detectionChanges: BusEvents['camera.detection_changed'][] = [];
     beforeAll(async () => {
       t = await createTestStore(engine);
       db = t.store.db;
       const log = silentLogger();
-      const deps = { db, bus: new EventBus<BusEvents>(log), log, clock: systemClock };
-      const services = createCommandServices({ db, alerts: new AlertService(deps), arming: new ArmingService(deps) });
+      const bus = new EventBus<BusEvents>(log);
+      bus.on('camera.detection_changed', (change) => void detectionChanges.push(change));
+      const deps = { db, bus, log, clock: systemClock };
+      const services = createCommandServices({
+        db,
+        bus,
+        alerts: new AlertService(deps),
+        arming: new ArmingService(deps),
+      });
       handler = createCommandHandler({ services, log, clock: systemClock, maxPayloadBytes: 8192, alarmCode: CODE });
       alerts = await seedAlerts(db, 3);
       await upsertZoneByName(db, {
@@ -208,9 +216,9 @@ for (const engine of ENGINES) {
     it('switches camera detection and refuses an unknown camera', async () => {
       const topic = 'hsi/cameras/drive/detect/set';
       const drive: MqttCommand = { kind: 'detect_set', cameraId: 'drive' };
-      expect(await send(drive, 'OFF', topic)).toStrictEqual({
-        states: [{ kind: 'detect', id: 'drive', value: 'OFF' }],
-      });
+      // The change is announced on the bus (Home Assistant's state comes from there), so the answer carries none.
+      expect(await send(drive, 'OFF', topic)).toStrictEqual({ states: [] });
+      expect(detectionChanges).toStrictEqual([{ cameraId: 'drive', enabled: false, actor: 'mqtt' }]);
       expect((await getCamera(db, 'drive'))?.detection_enabled).toBe(false);
       expect(await send(drive, 'sideways', topic)).toStrictEqual({
         states: [{ kind: 'detect', id: 'drive', value: 'OFF' }],

@@ -23,7 +23,7 @@ describe('the command table', () => {
       ['alarm.set', 'alarm.set', 'state', 'bus'],
       ['alerts.acknowledge', 'alerts.acknowledge', 'response', 'bus'],
       ['alerts.dismiss', 'alerts.dismiss', 'response', 'bus'],
-      ['cameras.detect.set', 'cameras.detect.set', 'state', 'sender'],
+      ['cameras.detect.set', 'cameras.detect.set', 'state', 'bus'],
       ['zones.armed.set', 'zones.armed.set', 'state', 'bus'],
     ]);
   });

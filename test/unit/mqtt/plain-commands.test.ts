@@ -179,12 +179,9 @@ describe('alarm/set: wrong codes lock the panel out', () => {
 describe('cameras/<id>/detect/set and zones/<id>/armed/set', () => {
   it('switches detection with ON/OFF in any case and writes the success row itself', async () => {
     const { services, send, logs } = setup();
-    expect(await send(DETECT, 'off', TOPIC.detect)).toStrictEqual({
-      states: [{ kind: 'detect', id: 'drive', value: 'OFF' }],
-    });
-    expect(await send(DETECT, ' On ', TOPIC.detect)).toStrictEqual({
-      states: [{ kind: 'detect', id: 'drive', value: 'ON' }],
-    });
+    // Each change is announced on the bus (camera.detection_changed), which publishes the state: none in the answer.
+    expect(await send(DETECT, 'off', TOPIC.detect)).toStrictEqual({ states: [] });
+    expect(await send(DETECT, ' On ', TOPIC.detect)).toStrictEqual({ states: [] });
     expect(services.cameras.get('drive')).toBe(true);
     const success = (enabled: boolean, previous: boolean) => ({
       action: 'mqtt.cameras.detect.set',
