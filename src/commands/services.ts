@@ -1,9 +1,9 @@
 import type { AlertService } from '../alerts/alert.service.js';
 import type { ArmingService } from '../alerts/arming.service.js';
-import { writeAudit } from '../storage/audit.repository.js';
-import { getCamera, setDetectionEnabled } from '../storage/camera.repository.js';
 import type { BusEvents } from '../domain/events.js';
 import type { EventBus } from '../lib/event-bus.js';
+import { writeAudit } from '../storage/audit.repository.js';
+import { getCamera, setDetectionEnabled } from '../storage/camera.repository.js';
 import type { DbOrTx } from '../storage/database.js';
 import { getZone } from '../storage/zone.repository.js';
 import type { CommandServices } from './types.js';
