@@ -98,7 +98,7 @@ export interface FeatureContext {
   readonly models: ModelRuntime;
   readonly alerts: AlertService;
   readonly arming: ArmingService;
-  /** The configured LLM, in a process with the `analyze` or `bridge` role; undefined: the rules scorer. */
+  /** The configured LLM, in a process with the `analyze` role; undefined: the rules scorer (or no analysis here). */
   readonly llm: LlmClient | undefined;
   /** Where each service that checks credentials registers its count of refused logins (for /metrics). */
   readonly failedLogins: FailedLogins;

@@ -92,7 +92,8 @@ export async function startHsi(config: Config, log: Logger, options: StartOption
       stack.push(feature.name, async () => feature.stop?.());
       await feature.start?.(ctx);
     }
-    logReady(ctx, features);
+    // Named too: the enabled features that only contribute (fact sources, entities, routes) and start nothing.
+    logReady(ctx, [...features, ...all.filter((f) => f.roles.length === 0 && f.enabled(config))]);
     return hsiOf(ctx, () => stack.unwind());
   } catch (error) {
     await stack.unwind();

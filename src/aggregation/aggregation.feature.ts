@@ -2,6 +2,7 @@ import { batchStoreFor } from '../adapters.js';
 import { saneCaptureTime } from '../domain/capture-time.js';
 import { defineFeature, type Feature, type FeatureContext } from '../feature.js';
 import type { StopStack } from '../lib/stop-stack.js';
+import { mediaAwaitingEnrichment } from '../storage/enrichment.repository.js';
 import { openEventDetections, unlinkedDetections } from '../storage/event.repository.js';
 import { type AggregatedDetection, BatchAggregator } from './batch-aggregator.js';
 
@@ -60,7 +61,8 @@ async function startAggregator(ctx: FeatureContext, stack: StopStack): Promise<B
     },
   });
   // With a frame processor enabled, detections reach the batch once enriched; by then they hold its results.
-  const source = ctx.contributions.frameProcessors.length > 0 ? 'detection.enriched' : 'detection.created';
+  const processors = ctx.contributions.frameProcessors.map((p) => p.name);
+  const source = processors.length > 0 ? 'detection.enriched' : 'detection.created';
   const off = bus.on(source, async ({ detections }, meta) => {
     if (meta.remote) return; // batched by the process that detected (or enriched) it
     const arrived = clock.now();
@@ -76,7 +78,11 @@ async function startAggregator(ctx: FeatureContext, stack: StopStack): Promise<B
   const recover = async (graceMs: number) => {
     const cutoff = clock.now() - graceMs;
     const queued = new Set((await queue.pending()).flatMap((job) => job.detectionIds));
-    const settled = (d: { id: number; createdAt: Date }) => d.createdAt.getTime() <= cutoff && !queued.has(d.id);
+    // A file still waiting for its enrichment (no run yet of some processor, detected within the enrichment
+    // window) is not an orphan: its detections come with `detection.enriched`, also after a restart.
+    const enriching = new Set((await mediaAwaitingEnrichment(db, processors, clock.now(), 0, 10_000)).map((m) => m.id));
+    const settled = (d: { id: number; mediaFileId: number; createdAt: Date }) =>
+      d.createdAt.getTime() <= cutoff && !queued.has(d.id) && !enriching.has(d.mediaFileId);
     // An open visit's event holds the first detections of its batch: when the batch died (with the process, or
     // with Redis), they go back into the rebuilt batch with the orphans, so it gets the same id and the visit
     // still closes as one event. The aggregator skips those still in an open batch.

@@ -309,7 +309,8 @@ async function auditAnalysis(tx: DbOrTx, deps: AnalysisWorkerDeps, eventId: numb
 
 async function factsOfEvent(deps: AnalysisWorkerDeps, job: AnalysisJob, event: SecurityEvent) {
   const ids = await eventDetectionIds(deps.db, event.id);
-  return gatherFacts(deps.db, job, await detectionsByIds(deps.db, ids), siteOf(deps), deps.factSources);
+  // Only the alert rules read these facts: no fact source is asked.
+  return gatherFacts(deps.db, job, await detectionsByIds(deps.db, ids), siteOf(deps));
 }
 
 function alertFacts(facts: BatchFacts, timezone: string) {

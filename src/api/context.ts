@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { siteTimeZone } from '../config/site.js';
 import { SystemStatus } from '../status/system-status.js';
 import { type AuditInput, writeAudit } from '../storage/audit.repository.js';
 import type { DbOrTx } from '../storage/database.js';
@@ -25,11 +26,6 @@ export interface ApiContext {
     entry: Omit<AuditInput, 'actor' | 'ipAddress' | 'userAgent'>,
     db?: DbOrTx,
   ): Promise<void>;
-}
-
-/** The site's timezone: configured, else the process's. */
-export function siteTimeZone(config: ApiConfig): string {
-  return config.site.timezone === '' ? Intl.DateTimeFormat().resolvedOptions().timeZone : config.site.timezone;
 }
 
 /** The status read model built from the API's own dependencies, when none is passed in. */

@@ -104,7 +104,7 @@ export async function createApi(config: ApiConfig, deps: ApiDeps): Promise<Fasti
   }
   for (const routes of deps.routes ?? []) routes(app, ctx);
   streamRoutes(app, ctx, metrics);
-  uiRoutes(app, { cameraOfflineAfterS: config.homeassistant.camera_offline_after_s });
+  uiRoutes(app, { cameraOfflineAfterS: config.homeassistant.camera_offline_after_s, log: deps.log });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

@@ -1,4 +1,4 @@
-import { clampScore, RISK_LEVELS, type RiskLevel, riskLevelFor } from './risk.js';
+import { clampScore, type RiskLevel, riskLevelFor } from './risk.js';
 
 /**
  * A fact a feature knows about a visit (the owner's feedback on the camera, later who was recognised, how unusual
@@ -72,6 +72,3 @@ export function factAuditData(facts: readonly Fact[]): Record<string, unknown[]>
   }
   return out;
 }
-
-/** The levels, for sources that reason about the next or previous one. */
-export const LEVELS: readonly RiskLevel[] = RISK_LEVELS;

@@ -6,8 +6,6 @@ import { mediaAwaitingEnrichment } from '../storage/enrichment.repository.js';
 import type { FrameProcessor } from './contract.js';
 import { createEnrichmentHandler } from './enrichment.worker.js';
 
-/** How far back the sweep looks for files whose enrichment job was lost; older files are not enriched late. */
-const SWEEP_WINDOW_MS = 60 * 60_000;
 /** A file detected this long ago without its runs has lost its job (queued jobs keep their id: re-adding is a no-op). */
 const SWEEP_GRACE_MS = 60_000;
 
@@ -56,11 +54,12 @@ async function startWorker(ctx: FeatureContext, processors: readonly FrameProces
     extractFrames: clipFrameExtractor(ctx.config),
   });
   ctx.queues.enrichment.process(handler, { concurrency: 1 });
+  // Stopped before the processors close (unwound first), so no job runs on a closed processor.
+  stop.push('enrichment worker', () => ctx.queues.enrichment.close());
   const names = processors.map((p) => p.name);
   const sweep = async () => {
     const now = ctx.clock.now();
-    const window = { processedAfter: new Date(now - SWEEP_WINDOW_MS), processedBefore: new Date(now - SWEEP_GRACE_MS) };
-    const lost = await mediaAwaitingEnrichment(ctx.db, names, window);
+    const lost = await mediaAwaitingEnrichment(ctx.db, names, now, SWEEP_GRACE_MS);
     for (const m of lost) {
       await ctx.queues.enrichment.add(
         { mediaFileId: m.id, cameraId: m.cameraId, queuedAt: now },

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import type { BusEvents, DetectionRecord } from '../domain/events.js';
 import type { Clock } from '../lib/clock.js';
-import { errorMessage, permanentError } from '../lib/errors.js';
+import { errorMessage, isPermanent, permanentError } from '../lib/errors.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { EnrichmentJob, JobHandler } from '../queue/contracts.js';
@@ -70,8 +70,11 @@ async function enrich(
 ): Promise<EnrichmentOutcome[]> {
   let frames: DecodedFrame[];
   try {
-    frames = await decodeFrames(deps, media, detections);
+    frames = await decodeFrames(deps, media, framesNeeded(detections, processors));
   } catch (error) {
+    // A passing failure (a busy disk, ffmpeg timing out under load) is the queue's to retry; only a file that is
+    // gone or unreadable for good ends every processor `failed`.
+    if (!isPermanent(error) && !isGone(error)) throw error;
     const reason = errorMessage(error);
     log.warn({ err: error }, 'enrichment skipped: the file cannot be decoded again');
     const failed = processors.map((p) => ({
@@ -154,15 +157,26 @@ async function store(
   }
 }
 
-/** The frames that have detections, decoded once to RGB: the photo, or the clip's sampled frames. */
+/** The frames some processor will look at: every frame with a detection of a type one of them applies to. */
+function framesNeeded(detections: readonly DetectionRecord[], processors: readonly FrameProcessor[]): Set<number> {
+  const wanted = detections.filter((d) =>
+    processors.some((p) => p.appliesTo === 'frame' || p.appliesTo.includes(d.objectType)),
+  );
+  return new Set(wanted.map((d) => d.frameIndex ?? 0));
+}
+
+/** A file removed or replaced since detection: it will not come back, so retrying is pointless. */
+const isGone = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** The `wanted` frames decoded once to RGB: the photo, or those of the clip's sampled frames. */
 async function decodeFrames(
   deps: EnrichmentWorkerDeps,
   media: MediaFileRow,
-  detections: readonly DetectionRecord[],
+  wanted: ReadonlySet<number>,
 ): Promise<DecodedFrame[]> {
+  if (wanted.size === 0) return [];
   const file = path.join(deps.mediaRoot, media.path);
   if (media.media_type === 'image') return [await decode(await readFile(file), null)];
-  const wanted = new Set(detections.map((d) => d.frameIndex ?? 0));
   const images = await deps.extractFrames(file);
   const frames: DecodedFrame[] = [];
   for (const [index, image] of images.entries()) {

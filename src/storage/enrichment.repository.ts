@@ -55,18 +55,23 @@ export function detectionsOfMedia(db: DbOrTx, mediaFileId: number): Promise<Dete
   return db.selectFrom('detections').selectAll().where('media_file_id', '=', mediaFileId).orderBy('id').execute();
 }
 
+/** Files detected within this long are enriched (late, when their job was lost); older ones are not. */
+export const ENRICHMENT_WINDOW_MS = 60 * 60_000;
+
 /**
- * Files detected (status done, at least one detection) within `[processedAfter, processedBefore)` that lack a run
- * of one of `processors`: their enrichment job was lost (a crash between the detections' commit and the queue,
- * Redis restarted). Oldest first, at most `limit`.
+ * Files detected (status done, at least one detection) within the last `ENRICHMENT_WINDOW_MS` and at least
+ * `graceMs` before `now` that lack a run of one of `processors`: waiting for their enrichment, or their job was lost
+ * (a crash between the detections' commit and the queue, Redis restarted). Oldest first, at most `limit`.
  */
 export async function mediaAwaitingEnrichment(
   db: DbOrTx,
   processors: readonly string[],
-  window: { processedAfter: Date; processedBefore: Date },
+  now: number,
+  graceMs = 0,
   limit = 500,
 ): Promise<{ id: number; cameraId: string }[]> {
   if (processors.length === 0) return [];
+  const window = { processedAfter: new Date(now - ENRICHMENT_WINDOW_MS), processedBefore: new Date(now - graceMs + 1) };
   const rows = await db
     .selectFrom('media_files as m')
     .select(['m.id', 'm.camera_id as cameraId'])
@@ -78,7 +83,7 @@ export async function mediaAwaitingEnrichment(
       not(
         exists(
           selectFrom('enrichment_runs as r')
-            .select('r.processor')
+            .select('r.media_file_id')
             .whereRef('r.media_file_id', '=', 'm.id')
             .where('r.processor', 'in', [...processors])
             .having(sql<number>`count(*)`, '=', processors.length)

@@ -24,7 +24,7 @@ export type StreamMessage =
 /**
  * A command sent over `/ws/events`, one JSON text frame: a command of the table (`src/commands/table.ts`) with its
  * input, e.g. `{"command": "alerts.acknowledge", "input": {"all": true}, "transaction": 7}`, whose state the bus
- * announces (not the detection switch: Home Assistant would not hear of it). The socket's upgrade passed the API's
+ * announces (Home Assistant hears of it as of any other change). The socket's upgrade passed the API's
  * login (key or ingress) and host check, so, as over HTTP, no alarm code is asked.
  */
 export interface StreamCommand {
@@ -155,7 +155,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext, metrics: Api
         summary:
           'WebSocket: {type: "event"|"alert", action, data} for every event lifecycle step (new, update, end), new ' +
           'alert and alert change; a client may send {command, input, transaction} (a command of the table: ' +
-          'alarm.set, alerts.acknowledge, alerts.dismiss, zones.armed.set) and gets ' +
+          'alarm.set, alerts.acknowledge, alerts.dismiss, cameras.detect.set, zones.armed.set) and gets ' +
           '{type: "response", command, status, data|error, transaction} back',
       },
     },
