@@ -6,6 +6,7 @@ import { addonOptionsToConfig, isAddonOptions } from './addon-options.js';
 import { readEnvLayer, unknownEnvWarnings } from './env.js';
 import { readJsonFile, readYamlFile } from './files.js';
 import { type Config, DEFAULT_MODEL_FILES } from './schema.js';
+import { DEFAULT_IDENTITY_MODELS } from './sections/identity.js';
 import {
   type ConfigIssue,
   DEFAULTS_SOURCE,
@@ -254,5 +255,10 @@ function resolvePaths(config: Config, cwd: string, schema: SchemaNode): Config {
   if (result.detector.model === '') {
     result.detector.model = path.join(result.assets_dir, 'models', DEFAULT_MODEL_FILES[result.detector.model_type]);
   }
+  const model = (file: string) => path.join(result.assets_dir, 'models', file);
+  const identity = result.identity;
+  if (identity.reid_model === '') identity.reid_model = model(DEFAULT_IDENTITY_MODELS.reid);
+  if (identity.faces.detector_model === '') identity.faces.detector_model = model(DEFAULT_IDENTITY_MODELS.faceDetector);
+  if (identity.faces.embedding_model === '') identity.faces.embedding_model = model(DEFAULT_IDENTITY_MODELS.faceEmbedder);
   return result;
 }

@@ -19,6 +19,7 @@ import {
 } from './sections/events.js';
 import { type FtpConfig, ftpSchema } from './sections/ftp.js';
 import { type HttpConfig, httpSchema, type RetentionConfig, retentionSchema } from './sections/http.js';
+import { type IdentityConfig, identitySchema } from './sections/identity.js';
 import { type IngestConfig, ingestSchema } from './sections/ingest.js';
 import { type HomeAssistantConfig, homeAssistantSchema, type MqttConfig, mqttSchema } from './sections/mqtt.js';
 import { type AlertsConfig, alertsSchema, type ZoneConfig, zonesSchema } from './sections/rules.js';
@@ -34,6 +35,7 @@ export {
 export type { AnalysisConfig, BatchingConfig, SiteConfig } from './sections/events.js';
 export type { FtpConfig, FtpUserConfig } from './sections/ftp.js';
 export type { HttpConfig, RetentionConfig } from './sections/http.js';
+export type { FacesConfig, IdentityConfig } from './sections/identity.js';
 export type { IngestConfig } from './sections/ingest.js';
 export type { HomeAssistantConfig, MqttConfig } from './sections/mqtt.js';
 export type { AlertRuleConfig, AlertsConfig, ZoneConfig } from './sections/rules.js';
@@ -61,6 +63,7 @@ export interface Config {
   site: SiteConfig;
   zones: ZoneConfig[];
   alerts: AlertsConfig;
+  identity: IdentityConfig;
   mqtt: MqttConfig;
   homeassistant: HomeAssistantConfig;
   http: HttpConfig;
@@ -110,6 +113,7 @@ export const configSchema: JSONSchemaType<Config> = {
     'site',
     'zones',
     'alerts',
+    'identity',
     'mqtt',
     'homeassistant',
     'http',
@@ -153,6 +157,7 @@ export const configSchema: JSONSchemaType<Config> = {
     site: siteSchema,
     zones: zonesSchema,
     alerts: alertsSchema,
+    identity: identitySchema,
     mqtt: mqttSchema,
     homeassistant: homeAssistantSchema,
     http: httpSchema,

@@ -8,6 +8,18 @@ import type { EnrichmentRunTable } from './tables/enrichment.table.js';
 import type { EventDetectionTable, EventTable } from './tables/event.table.js';
 import type { EventFeedbackTable } from './tables/feedback.table.js';
 import type { GpuStatsTable } from './tables/gpu-stats.table.js';
+import type {
+  EntityTable,
+  FaceDetectionEventTable,
+  FaceEmbeddingTable,
+  HouseholdMemberTable,
+  JourneyTable,
+  KnownPersonTable,
+  PersonEmbeddingTable,
+  RegisteredVehicleTable,
+  ReidEmbeddingTable,
+  ZoneHouseholdConfigTable,
+} from './tables/identity.table.js';
 import type { JobTable } from './tables/job.table.js';
 import type { LogTable } from './tables/log.table.js';
 import type { MediaAliasTable, MediaFileTable, MediaRejectionTable } from './tables/media-file.table.js';
@@ -35,6 +47,16 @@ export interface Database {
   alerts: AlertTable;
   gpu_stats: GpuStatsTable;
   logs: LogTable;
+  household_members: HouseholdMemberTable;
+  person_embeddings: PersonEmbeddingTable;
+  registered_vehicles: RegisteredVehicleTable;
+  zone_household_configs: ZoneHouseholdConfigTable;
+  known_persons: KnownPersonTable;
+  face_detection_events: FaceDetectionEventTable;
+  face_embeddings: FaceEmbeddingTable;
+  entities: EntityTable;
+  journeys: JourneyTable;
+  reid_embeddings: ReidEmbeddingTable;
 }
 
 export type Db = Kysely<Database>;

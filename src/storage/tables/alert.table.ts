@@ -20,6 +20,9 @@ export interface AlertRuleTable {
   schedule: unknown | null;
   house_modes: HouseMode[] | null;
   require_armed_zone: Generated<boolean>;
+  unknown_person: Generated<boolean>;
+  person_ids: number[] | null;
+  ignore_trusted: Generated<boolean>;
   dedup_key_template: string | null;
   cooldown_seconds: Generated<number>;
   channels: Generated<string[]>;
