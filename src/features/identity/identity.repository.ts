@@ -1,0 +1,528 @@
+import { sql } from 'kysely';
+import type { DbOrTx } from '../../storage/database.js';
+import type { JourneyStep, TrustLevel } from '../../storage/tables/identity.table.js';
+import { bytesToVector, type GalleryEntry, vectorToBytes } from './vectors.js';
+
+/**
+ * What the identity feature's frame processors write (re-identification vectors, entities, journeys, face events,
+ * unknown-face clusters) and what the analysis and Home Assistant read about a visit's people. Every vector is read
+ * only next to vectors of the same model id.
+ */
+
+/** The household members' re-identification gallery for one model: one entry per stored vector. */
+export async function memberGallery(db: DbOrTx, modelId: string): Promise<GalleryEntry<number>[]> {
+  const rows = await db
+    .selectFrom('person_embeddings')
+    .select(['member_id', 'embedding'])
+    .where('model_id', '=', modelId)
+    .execute();
+  return rows.map((r) => ({ key: r.member_id, vector: bytesToVector(r.embedding) }));
+}
+
+/** An entity as the re-identification processor matches against it. */
+export interface EntityCandidate {
+  id: string;
+  vector: Float32Array;
+  count: number;
+  memberId: number | null;
+  cameras: string[];
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}
+
+/** The person entities of one model seen at or after `since` (the ones a new sighting may join). */
+export async function recentEntities(db: DbOrTx, modelId: string, since: Date): Promise<EntityCandidate[]> {
+  const rows = await db
+    .selectFrom('entities')
+    .select(['id', 'embedding', 'appearance_count', 'member_id', 'cameras', 'first_seen_at', 'last_seen_at'])
+    .where('model_id', '=', modelId)
+    .where('entity_type', '=', 'person')
+    .where('last_seen_at', '>=', since)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    vector: bytesToVector(r.embedding),
+    count: r.appearance_count,
+    memberId: r.member_id,
+    cameras: r.cameras,
+    firstSeenAt: r.first_seen_at,
+    lastSeenAt: r.last_seen_at,
+  }));
+}
+
+/** A new entity from its first sighting; returns its id. */
+export async function insertEntity(
+  db: DbOrTx,
+  e: { modelId: string; vector: Float32Array; at: Date; cameraId: string; memberId: number | null },
+): Promise<string> {
+  const row = await db
+    .insertInto('entities')
+    .values({
+      model_id: e.modelId,
+      embedding: vectorToBytes(e.vector),
+      first_seen_at: e.at,
+      last_seen_at: e.at,
+      cameras: [e.cameraId],
+      member_id: e.memberId,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** An entity after another sighting: its new mean vector, count, time span, cameras and member. */
+export async function updateEntity(db: DbOrTx, e: EntityCandidate): Promise<void> {
+  await db
+    .updateTable('entities')
+    .set({
+      embedding: vectorToBytes(e.vector),
+      appearance_count: e.count,
+      first_seen_at: e.firstSeenAt,
+      last_seen_at: e.lastSeenAt,
+      cameras: e.cameras,
+      member_id: e.memberId,
+    })
+    .where('id', '=', e.id)
+    .execute();
+}
+
+/** The entity's journey that a sighting at `at` belongs to: one whose span, widened by `windowMs`, holds it. */
+export async function journeyAround(
+  db: DbOrTx,
+  entityId: string,
+  at: Date,
+  windowMs: number,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('journeys')
+    .select('id')
+    .where('entity_id', '=', entityId)
+    .where('last_seen_at', '>=', new Date(at.getTime() - windowMs))
+    .where('started_at', '<=', new Date(at.getTime() + windowMs))
+    .orderBy('last_seen_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export async function insertJourney(db: DbOrTx, entityId: string, at: Date, cameraId: string): Promise<string> {
+  const steps: JourneyStep[] = [{ camera_id: cameraId, at: at.toISOString() }];
+  const row = await db
+    .insertInto('journeys')
+    .values({
+      entity_id: entityId,
+      started_at: at,
+      last_seen_at: at,
+      cameras: [cameraId],
+      steps: JSON.stringify(steps),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/**
+ * Recomputes a journey from its sightings (they may arrive out of order across cameras): its span, and its steps,
+ * one per change of camera in time order.
+ */
+export async function refreshJourney(db: DbOrTx, journeyId: string): Promise<void> {
+  const sightings = await db
+    .selectFrom('reid_embeddings')
+    .select(['camera_id', 'detected_at'])
+    .where('journey_id', '=', journeyId)
+    .orderBy('detected_at')
+    .orderBy('detection_id')
+    .execute();
+  if (sightings.length === 0) return;
+  const steps = journeySteps(sightings.map((s) => ({ cameraId: s.camera_id, at: s.detected_at })));
+  await db
+    .updateTable('journeys')
+    .set({
+      started_at: sightings[0]!.detected_at,
+      last_seen_at: sightings.at(-1)!.detected_at,
+      cameras: [...new Set(steps.map((s) => s.camera_id))],
+      steps: JSON.stringify(steps),
+    })
+    .where('id', '=', journeyId)
+    .execute();
+}
+
+/** Time-ordered sightings to steps: one step where the camera changes. Pure. */
+export function journeySteps(sightings: readonly { cameraId: string; at: Date }[]): JourneyStep[] {
+  const steps: JourneyStep[] = [];
+  for (const s of sightings) {
+    if (steps.at(-1)?.camera_id !== s.cameraId) steps.push({ camera_id: s.cameraId, at: s.at.toISOString() });
+  }
+  return steps;
+}
+
+export interface NewReidEmbedding {
+  detectionId: number;
+  cameraId: string;
+  detectedAt: Date;
+  modelId: string;
+  vector: Float32Array;
+  entityId: string;
+  entitySimilarity: number | null;
+  memberId: number | null;
+  memberSimilarity: number | null;
+  journeyId: string;
+}
+
+/** A detection's re-identification row (a re-run after reprocessing replaces it). */
+export async function upsertReidEmbedding(db: DbOrTx, r: NewReidEmbedding): Promise<void> {
+  const values = {
+    detection_id: r.detectionId,
+    camera_id: r.cameraId,
+    detected_at: r.detectedAt,
+    model_id: r.modelId,
+    embedding: vectorToBytes(r.vector),
+    entity_id: r.entityId,
+    entity_similarity: r.entitySimilarity,
+    member_id: r.memberId,
+    member_similarity: r.memberSimilarity,
+    journey_id: r.journeyId,
+  };
+  await db
+    .insertInto('reid_embeddings')
+    .values(values)
+    .onConflict((oc) => oc.column('detection_id').doUpdateSet(values))
+    .execute();
+}
+
+/** Camera and capture time of the given detections, by id. */
+export async function detectionPlaces(
+  db: DbOrTx,
+  ids: readonly number[],
+): Promise<Map<number, { cameraId: string; at: Date }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('detections')
+    .select(['id', 'camera_id', 'detected_at'])
+    .where('id', 'in', [...ids])
+    .execute();
+  return new Map(rows.map((r) => [r.id, { cameraId: r.camera_id, at: r.detected_at }]));
+}
+
+// ---- faces --------------------------------------------------------------------------------------------------
+
+/** Known people's face gallery for one model: named people and unknown-face clusters, one entry per vector. */
+export async function faceGallery(
+  db: DbOrTx,
+  modelId: string,
+): Promise<GalleryEntry<{ personId: number; cluster: boolean }>[]> {
+  const rows = await db
+    .selectFrom('face_embeddings as f')
+    .innerJoin('known_persons as p', 'p.id', 'f.person_id')
+    .select(['f.person_id', 'f.embedding', 'p.auto_cluster'])
+    .where('f.model_id', '=', modelId)
+    .execute();
+  return rows.map((r) => ({
+    key: { personId: r.person_id, cluster: r.auto_cluster },
+    vector: bytesToVector(r.embedding),
+  }));
+}
+
+/** Unknown faces not yet in any cluster, seen at or after `since`: what a new unknown face may group with. */
+export async function loneUnknownFaces(
+  db: DbOrTx,
+  modelId: string,
+  since: Date,
+): Promise<GalleryEntry<{ faceEventId: number; quality: number }>[]> {
+  const rows = await db
+    .selectFrom('face_detection_events')
+    .select(['id', 'embedding', 'quality'])
+    .where('model_id', '=', modelId)
+    .where('is_unknown', '=', true)
+    .where('person_id', 'is', null)
+    .where('embedding', 'is not', null)
+    .where('detected_at', '>=', since)
+    .execute();
+  return rows.flatMap((r) =>
+    r.embedding === null
+      ? []
+      : [{ key: { faceEventId: r.id, quality: r.quality }, vector: bytesToVector(r.embedding) }],
+  );
+}
+
+export interface NewFaceEvent {
+  detectionId: number;
+  cameraId: string;
+  detectedAt: Date;
+  box: { x: number; y: number; width: number; height: number };
+  confidence: number;
+  quality: number;
+  rejected: string | null;
+  modelId: string | null;
+  vector: Float32Array | null;
+  personId: number | null;
+  similarity: number | null;
+  isUnknown: boolean;
+}
+
+export async function insertFaceEvent(db: DbOrTx, f: NewFaceEvent): Promise<number> {
+  const row = await db
+    .insertInto('face_detection_events')
+    .values({
+      detection_id: f.detectionId,
+      camera_id: f.cameraId,
+      detected_at: f.detectedAt,
+      bbox_x: f.box.x,
+      bbox_y: f.box.y,
+      bbox_width: f.box.width,
+      bbox_height: f.box.height,
+      confidence: f.confidence,
+      quality: f.quality,
+      rejected: f.rejected,
+      model_id: f.modelId,
+      embedding: f.vector === null ? null : vectorToBytes(f.vector),
+      person_id: f.personId,
+      similarity: f.similarity,
+      is_unknown: f.isUnknown,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Forgets the faces found on these detections (they are being enriched again). */
+export async function deleteFaceEventsOf(db: DbOrTx, detectionIds: readonly number[]): Promise<void> {
+  if (detectionIds.length === 0) return;
+  await db
+    .deleteFrom('face_detection_events')
+    .where('detection_id', 'in', [...detectionIds])
+    .execute();
+}
+
+/** A new "Unknown person N" cluster (N one more than the highest so far); returns its id. */
+export async function insertFaceCluster(db: DbOrTx): Promise<number> {
+  const { n } = await db
+    .selectFrom('known_persons')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('auto_cluster', '=', true)
+    .executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('known_persons')
+    .values({ name: `Unknown person ${Number(n) + 1}`, auto_cluster: true })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Adds a face vector to a person's (or cluster's) gallery. */
+export async function addFaceEmbedding(
+  db: DbOrTx,
+  f: { personId: number; modelId: string; vector: Float32Array; quality: number; faceEventId: number | null },
+): Promise<void> {
+  await db
+    .insertInto('face_embeddings')
+    .values({
+      person_id: f.personId,
+      model_id: f.modelId,
+      embedding: vectorToBytes(f.vector),
+      quality: f.quality,
+      face_event_id: f.faceEventId,
+    })
+    .execute();
+}
+
+/** How many face vectors a person's gallery holds. */
+export async function faceGallerySize(db: DbOrTx, personId: number): Promise<number> {
+  const { n } = await db
+    .selectFrom('face_embeddings')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('person_id', '=', personId)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/** Puts earlier lone unknown faces into a cluster. */
+export async function assignFaceEvents(db: DbOrTx, faceEventIds: readonly number[], personId: number): Promise<void> {
+  if (faceEventIds.length === 0) return;
+  await db
+    .updateTable('face_detection_events')
+    .set({ person_id: personId })
+    .where('id', 'in', [...faceEventIds])
+    .execute();
+}
+
+// ---- reading a visit's people ----------------------------------------------------------------------------
+
+/** One person detection of a visit and who it was, as far as HSI knows. */
+export interface PersonSighting {
+  detectionId: number;
+  frameIndex: number | null;
+  mediaFileId: number;
+  cameraId: string;
+  detectedAt: Date;
+  /** The household member it was recognised as (by face first, else by appearance), or null. */
+  memberId: number | null;
+  memberName: string | null;
+  trust: TrustLevel | null;
+  /** The member's typical schedule as stored (a list of schedules), for the member matched. */
+  memberSchedule: unknown | null;
+  similarity: number | null;
+  via: 'face' | 'appearance' | null;
+  /** The re-identified entity (null: no appearance vector, e.g. a crop too small). */
+  entityId: string | null;
+  /** The entity's member, when the entity was named or matched before. */
+  entityMemberId: number | null;
+  journeyId: string | null;
+  journey: { id: string; cameras: string[]; steps: JourneyStep[] } | null;
+  /** A face good enough to judge matched nobody known (a stranger's face). */
+  unknownFace: boolean;
+  zoneIds: string[];
+}
+
+/**
+ * Who each person detection among `detectionIds` was: its appearance match (reid_embeddings) and its best face
+ * match to a named person that is a household member (face_detection_events → known_persons). Detections of other
+ * types are left out; a person detection without any identity row is still listed (nobody recognised).
+ */
+export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly number[]): Promise<PersonSighting[]> {
+  if (detectionIds.length === 0) return [];
+  const ids = [...detectionIds];
+  const rows = await db
+    .selectFrom('detections as d')
+    .leftJoin('reid_embeddings as r', 'r.detection_id', 'd.id')
+    .leftJoin('entities as e', 'e.id', 'r.entity_id')
+    .leftJoin('journeys as j', 'j.id', 'r.journey_id')
+    .select([
+      'd.id',
+      'd.frame_index',
+      'd.media_file_id',
+      'd.camera_id',
+      'd.detected_at',
+      'd.zone_ids',
+      'r.member_id',
+      'r.member_similarity',
+      'r.entity_id',
+      'e.member_id as entity_member_id',
+      'r.journey_id',
+      'j.cameras as journey_cameras',
+      'j.steps as journey_steps',
+    ])
+    .where('d.id', 'in', ids)
+    .where('d.object_type', '=', 'person')
+    .orderBy('d.id')
+    .execute();
+  const faces = await db
+    .selectFrom('face_detection_events as f')
+    .leftJoin('known_persons as p', 'p.id', 'f.person_id')
+    .select(['f.detection_id', 'f.similarity', 'f.is_unknown', 'p.member_id', 'p.auto_cluster'])
+    .where('f.detection_id', 'in', ids)
+    .where('f.rejected', 'is', null)
+    .execute();
+  const faceOf = new Map<number, { memberId: number; similarity: number }>();
+  const unknownFace = new Set<number>();
+  for (const f of faces) {
+    if (f.is_unknown) unknownFace.add(f.detection_id);
+    if (f.member_id === null || f.auto_cluster === true || f.similarity === null) continue;
+    const known = faceOf.get(f.detection_id);
+    if (known === undefined || f.similarity > known.similarity)
+      faceOf.set(f.detection_id, { memberId: f.member_id, similarity: f.similarity });
+  }
+  const memberIds = new Set<number>();
+  for (const r of rows) {
+    const face = faceOf.get(r.id);
+    if (face !== undefined) memberIds.add(face.memberId);
+    if (r.member_id !== null) memberIds.add(r.member_id);
+    if (r.entity_member_id !== null) memberIds.add(r.entity_member_id);
+  }
+  const members = new Map(
+    memberIds.size === 0
+      ? []
+      : (
+          await db
+            .selectFrom('household_members')
+            .select(['id', 'name', 'trust_level', 'typical_schedule'])
+            .where('id', 'in', [...memberIds])
+            .execute()
+        ).map((m) => [m.id, m]),
+  );
+  return rows.map((r) => {
+    const face = faceOf.get(r.id);
+    const memberId = face?.memberId ?? r.member_id;
+    const member = memberId === null ? undefined : members.get(memberId);
+    return {
+      detectionId: r.id,
+      frameIndex: r.frame_index,
+      mediaFileId: r.media_file_id,
+      cameraId: r.camera_id,
+      detectedAt: r.detected_at,
+      memberId: member === undefined ? null : member.id,
+      memberName: member?.name ?? null,
+      trust: member?.trust_level ?? null,
+      memberSchedule: member?.typical_schedule ?? null,
+      similarity: face?.similarity ?? r.member_similarity ?? null,
+      via: member === undefined ? null : face !== undefined ? 'face' : 'appearance',
+      entityId: r.entity_id,
+      entityMemberId: r.entity_member_id,
+      journeyId: r.journey_id,
+      journey:
+        r.journey_id === null || r.journey_cameras === null || r.journey_steps === null
+          ? null
+          : { id: r.journey_id, cameras: r.journey_cameras, steps: r.journey_steps },
+      unknownFace: unknownFace.has(r.id),
+      zoneIds: r.zone_ids,
+    };
+  });
+}
+
+/** Household members by id, with what the risk judgement needs. */
+export async function membersByIds(db: DbOrTx, ids: readonly number[]) {
+  if (ids.length === 0) return new Map<number, { id: number; name: string; trust: TrustLevel; schedule: unknown }>();
+  const rows = await db
+    .selectFrom('household_members')
+    .select(['id', 'name', 'trust_level', 'typical_schedule'])
+    .where('id', 'in', [...ids])
+    .execute();
+  return new Map(
+    rows.map((m) => [m.id, { id: m.id, name: m.name, trust: m.trust_level, schedule: m.typical_schedule }]),
+  );
+}
+
+/** The zone permissions of the given zones: which members each admits, and when (null: any time). */
+export async function zonePermissions(
+  db: DbOrTx,
+  zoneIds: readonly string[],
+): Promise<Map<string, { memberId: number; schedule: unknown }[]>> {
+  const out = new Map<string, { memberId: number; schedule: unknown }[]>();
+  if (zoneIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('zone_household_configs')
+    .select(['zone_id', 'member_id', 'schedule'])
+    .where('zone_id', 'in', [...zoneIds])
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.zone_id) ?? [];
+    list.push({ memberId: r.member_id, schedule: r.schedule });
+    out.set(r.zone_id, list);
+  }
+  return out;
+}
+
+/** How often an entity was seen before `before` since `since`: distinct events, and the latest one's start. */
+export async function entityHistory(
+  db: DbOrTx,
+  entityId: string,
+  since: Date,
+  before: Date,
+): Promise<{ visits: number; lastAt: Date | null; cameras: string[] }> {
+  const row = await db
+    .selectFrom('reid_embeddings as r')
+    .innerJoin('event_detections as ed', 'ed.detection_id', 'r.detection_id')
+    .innerJoin('events as e', 'e.id', 'ed.event_id')
+    .select([
+      sql<number>`count(distinct e.id)`.as('visits'),
+      sql<Date | null>`max(e.started_at)`.as('last_at'),
+      sql<string[] | null>`array_agg(distinct e.camera_id)`.as('cameras'),
+    ])
+    .where('r.entity_id', '=', entityId)
+    .where('e.started_at', '>=', since)
+    .where('e.started_at', '<', before)
+    .where('e.deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  const lastAt = row.last_at === null ? null : new Date(row.last_at);
+  return { visits: Number(row.visits), lastAt, cameras: row.cameras ?? [] };
+}
