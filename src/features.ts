@@ -6,6 +6,7 @@ import type { Feature } from './feature.js';
 import { gpuStatsFeature } from './features/gpu-stats/gpu-stats.feature.js';
 import { homeAssistantFeature } from './features/home-assistant/home-assistant.feature.js';
 import { httpApiFeature } from './features/http-api/http-api.feature.js';
+import { identityFeature } from './features/identity/identity.feature.js';
 import { ownerFeedbackFeature } from './features/owner-feedback/owner-feedback.feature.js';
 import { ingestFeature } from './ingest/ingest.feature.js';
 
@@ -17,6 +18,7 @@ import { ingestFeature } from './ingest/ingest.feature.js';
 export function allFeatures(): Feature[] {
   return [
     ownerFeedbackFeature(),
+    identityFeature(),
     aggregationFeature(),
     analysisFeature(),
     homeAssistantFeature(),

@@ -1,7 +1,7 @@
 import type { AlertService } from '../alerts/alert.service.js';
 import type { SiteLocation } from '../domain/daylight.js';
 import type { BusEvents } from '../domain/events.js';
-import { factAuditData } from '../domain/facts.js';
+import { factAuditData, peopleSeen } from '../domain/facts.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
@@ -309,8 +309,8 @@ async function auditAnalysis(tx: DbOrTx, deps: AnalysisWorkerDeps, eventId: numb
 
 async function factsOfEvent(deps: AnalysisWorkerDeps, job: AnalysisJob, event: SecurityEvent) {
   const ids = await eventDetectionIds(deps.db, event.id);
-  // Only the alert rules read these facts: no fact source is asked.
-  return gatherFacts(deps.db, job, await detectionsByIds(deps.db, ids), siteOf(deps));
+  // Only the alert rules read these facts, but a source may know what they need (who was seen).
+  return gatherFacts(deps.db, job, await detectionsByIds(deps.db, ids), siteOf(deps), deps.factSources);
 }
 
 function alertFacts(facts: BatchFacts, timezone: string) {
@@ -320,5 +320,6 @@ function alertFacts(facts: BatchFacts, timezone: string) {
     houseMode: facts.houseMode,
     cameraArmed: facts.cameraArmed,
     timezone,
+    people: peopleSeen(facts.facts),
   };
 }

@@ -1,4 +1,4 @@
-import { type HouseMode, isCameraArmed } from '../domain/arming.js';
+import { type HouseMode, isCameraArmed, isZoneArmed } from '../domain/arming.js';
 import { isNightAt, type SiteLocation } from '../domain/daylight.js';
 import type { Fact } from '../domain/facts.js';
 import { localTime } from '../domain/schedule.js';
@@ -92,19 +92,22 @@ export async function gatherFacts(
   const recent = (await recentEventsOnCamera(db, job.cameraId, since, { before: new Date(from) })).filter(
     (e) => e.batchId !== job.batchId,
   );
+  const at = new Date(from);
+  const local = localTime(at, timeZone);
+  const night = isNightAt(at, local.hour, site.location);
   const visit = {
     batchId: job.batchId,
     cameraId: job.cameraId,
-    from: new Date(from),
+    from: at,
     to: new Date(to),
     detectionIds: detections.map((d) => d.id),
+    night,
+    armed: cameraArmed || zonesHit.some((z) => isZoneArmed(houseMode, z.armed)),
+    timeZone,
   };
   const facts: Fact[] = [];
   for (const source of sources) facts.push(...(await source.facts(db, visit)));
   const stats = batchStats(detections);
-  const at = new Date(from);
-  const local = localTime(at, timeZone);
-  const night = isNightAt(at, local.hour, site.location);
   const core = {
     cameraName,
     ...stats,

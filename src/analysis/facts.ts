@@ -12,6 +12,12 @@ export interface VisitScope {
   to: Date;
   /** The visit's detections (ids, types, zones). */
   detectionIds: readonly number[];
+  /** Whether it happened at night (dusk to dawn at the site, or 22:00-05:59), judged when the pictures were taken. */
+  night: boolean;
+  /** Whether it touched an armed zone, or the camera's whole view was armed. */
+  armed: boolean;
+  /** The site's IANA timezone, for schedules. */
+  timeZone: string;
 }
 
 /**

@@ -259,6 +259,7 @@ function resolvePaths(config: Config, cwd: string, schema: SchemaNode): Config {
   const identity = result.identity;
   if (identity.reid_model === '') identity.reid_model = model(DEFAULT_IDENTITY_MODELS.reid);
   if (identity.faces.detector_model === '') identity.faces.detector_model = model(DEFAULT_IDENTITY_MODELS.faceDetector);
-  if (identity.faces.embedding_model === '') identity.faces.embedding_model = model(DEFAULT_IDENTITY_MODELS.faceEmbedder);
+  if (identity.faces.embedding_model === '')
+    identity.faces.embedding_model = model(DEFAULT_IDENTITY_MODELS.faceEmbedder);
   return result;
 }

@@ -27,6 +27,11 @@ export {
  * - armed_zone (require_armed_zone): the event touched a zone that is armed now (zone switch ON and the house
  *   armed; restricted to zone_ids when set), or, without zone_ids, the camera's whole view is armed (armed away,
  *   a camera without zones).
+ * - unknown_person: someone in the event was not recognised as a household member. Without identity (the feature
+ *   off) nobody is recognised: every person is unknown.
+ * - person_ids: one of these household members was recognised in the event.
+ * - ignore_trusted: not when everyone in the event was a trusted household member (full trust, within their
+ *   schedule and allowed zones) and nobody else was seen.
  * An event raises at most one alert: the most severe matching rule (`chooseAlertRule`), naming the others.
  * An alert's dedup key comes from a template (default `{camera_id}:{rule_id}`); a rule stays quiet for its
  * cooldown after its last alert with the same key. Alert status: pending → delivered → acknowledged | dismissed,
@@ -47,6 +52,12 @@ export interface AlertRule {
   schedule: Schedule | null;
   houseModes: readonly HouseMode[] | null;
   requireArmedZone: boolean;
+  /** Only when someone unknown was seen; absent: false. */
+  unknownPerson?: boolean;
+  /** Only when one of these household members was recognised; null or absent: anyone. */
+  personIds?: readonly number[] | null;
+  /** Never when everyone seen was a trusted household member; absent: false. */
+  ignoreTrusted?: boolean;
   /** Placeholders in braces, see DEDUP_PLACEHOLDERS; null → DEFAULT_DEDUP_TEMPLATE. */
   dedupKeyTemplate: string | null;
   cooldownSeconds: number;
@@ -69,6 +80,21 @@ export interface EventFacts {
   cameraArmed?: boolean;
   /** IANA timezone of the site, for schedules without their own. */
   timezone: string;
+  /** Who was seen (the identity feature); absent: nobody is recognised, so every person is unknown. */
+  people?: PeopleSeen;
+}
+
+/** Who an event's people were, for the identity conditions. */
+export interface PeopleSeen {
+  /** People nobody recognised. */
+  unknown: number;
+  /** The household members recognised; `trusted`: full trust, within their schedule and allowed zones. */
+  members: readonly { id: number; trusted: boolean }[];
+}
+
+/** The people of an event as the rules see them: without identity, each person is an unknown one. */
+function peopleOf(facts: EventFacts): PeopleSeen {
+  return facts.people ?? { unknown: 'person' in facts.confidenceByType ? 1 : 0, members: [] };
 }
 
 export type AlertCondition =
@@ -80,7 +106,10 @@ export type AlertCondition =
   | 'min_confidence'
   | 'schedule'
   | 'house_modes'
-  | 'armed_zone';
+  | 'armed_zone'
+  | 'unknown_person'
+  | 'person_ids'
+  | 'ignore_trusted';
 
 export interface FailedCondition {
   condition: AlertCondition;
@@ -149,6 +178,28 @@ const CHECKS: readonly (readonly [AlertCondition, Check])[] = [
         : `house mode ${facts.houseMode} is not one of ${rule.houseModes.join(', ')}`,
   ],
   ['armed_zone', checkArmedZone],
+  [
+    'unknown_person',
+    (rule, facts) =>
+      rule.unknownPerson !== true || peopleOf(facts).unknown > 0 ? undefined : 'everyone seen was recognised',
+  ],
+  [
+    'person_ids',
+    (rule, facts) =>
+      !constrains(rule.personIds ?? null) ||
+      peopleOf(facts).members.some((m) => rule.personIds?.includes(m.id) === true)
+        ? undefined
+        : `none of household members ${rule.personIds?.join(', ')} was recognised`,
+  ],
+  [
+    'ignore_trusted',
+    (rule, facts) => {
+      if (rule.ignoreTrusted !== true) return undefined;
+      const people = peopleOf(facts);
+      const onlyTrusted = people.unknown === 0 && people.members.length > 0 && people.members.every((m) => m.trusted);
+      return onlyTrusted ? 'everyone seen was a trusted household member' : undefined;
+    },
+  ],
 ];
 
 function checkMinConfidence(rule: AlertRule, facts: EventFacts): string | undefined {
@@ -215,6 +266,9 @@ export function validateAlertRule(rule: AlertRule): string[] {
     errors.push(`cooldown_seconds must be a whole number of seconds >= 0, got ${rule.cooldownSeconds}`);
   }
   if (rule.schedule !== null) errors.push(...validateSchedule(rule.schedule, 'schedule'));
+  for (const id of rule.personIds ?? []) {
+    if (!(Number.isInteger(id) && id > 0)) errors.push(`person_ids must list household member ids, got ${id}`);
+  }
   if (rule.dedupKeyTemplate !== null) errors.push(...validateDedupTemplate(rule.dedupKeyTemplate));
   return errors;
 }
@@ -287,6 +341,9 @@ const NO_CONDITIONS = {
   schedule: null,
   houseModes: null,
   requireArmedZone: false,
+  unknownPerson: false,
+  personIds: null,
+  ignoreTrusted: false,
   dedupKeyTemplate: null,
   cooldownSeconds: DEFAULT_COOLDOWN_SECONDS,
 } as const;

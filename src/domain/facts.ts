@@ -1,3 +1,4 @@
+import type { PeopleSeen } from './alert-rules.js';
 import { clampScore, type RiskLevel, riskLevelFor } from './risk.js';
 
 /**
@@ -13,6 +14,8 @@ export interface Fact {
   score?: ScoreHint;
   /** Kept in the event's audit row (plain JSON), for calibration and review. */
   data: Record<string, unknown>;
+  /** Who the visit's people were, for the alert rules' identity conditions (the identity feature says). */
+  people?: PeopleSeen;
 }
 
 /**
@@ -71,4 +74,9 @@ export function factAuditData(facts: readonly Fact[]): Record<string, unknown[]>
     out[f.source] = list;
   }
   return out;
+}
+
+/** Who the facts say the visit's people were: the first fact that knows; undefined when none does. */
+export function peopleSeen(facts: readonly Fact[]): PeopleSeen | undefined {
+  return facts.find((f) => f.people !== undefined)?.people;
 }

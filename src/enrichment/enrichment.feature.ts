@@ -1,5 +1,6 @@
 import { clipFrameExtractor } from '../adapters.js';
 import { defineFeature, type Feature, type FeatureContext } from '../feature.js';
+import { errorMessage } from '../lib/errors.js';
 import type { StopStack } from '../lib/stop-stack.js';
 import { enrichmentJobId } from '../queue/contracts.js';
 import { mediaAwaitingEnrichment } from '../storage/enrichment.repository.js';
@@ -40,8 +41,21 @@ function queueDetectedFiles(ctx: FeatureContext, stop: StopStack): void {
 
 async function startWorker(ctx: FeatureContext, processors: readonly FrameProcessor[], stop: StopStack) {
   const log = ctx.log.child({ component: 'enrichment' });
+  const loaded: FrameProcessor[] = [];
   for (const processor of processors) {
-    await processor.load(ctx.models);
+    try {
+      await processor.load(ctx.models);
+    } catch (error) {
+      // A processor that cannot start (a model file missing or wrong) is left out, loudly; detection, the other
+      // processors and the events go on without it.
+      log.error(
+        { err: error, processor: processor.name },
+        `frame processor ${processor.name} did not start and is left out: ${errorMessage(error)}`,
+      );
+      await processor.close().catch(() => undefined);
+      continue;
+    }
+    loaded.push(processor);
     stop.push(`processor ${processor.name}`, () => processor.close());
   }
   const handler = createEnrichmentHandler({
@@ -50,13 +64,13 @@ async function startWorker(ctx: FeatureContext, processors: readonly FrameProces
     log,
     clock: ctx.clock,
     mediaRoot: ctx.config.media_root,
-    processors,
+    processors: loaded,
     extractFrames: clipFrameExtractor(ctx.config),
   });
   ctx.queues.enrichment.process(handler, { concurrency: 1 });
   // Stopped before the processors close (unwound first), so no job runs on a closed processor.
   stop.push('enrichment worker', () => ctx.queues.enrichment.close());
-  const names = processors.map((p) => p.name);
+  const names = loaded.map((p) => p.name);
   const sweep = async () => {
     const now = ctx.clock.now();
     const lost = await mediaAwaitingEnrichment(ctx.db, names, now, SWEEP_GRACE_MS);

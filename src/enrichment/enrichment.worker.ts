@@ -50,7 +50,8 @@ export function createEnrichmentHandler(deps: EnrichmentWorkerDeps): JobHandler<
     if (detections.length === 0) return;
     const done = new Set((await enrichmentRunsOf(deps.db, media.id)).map((r) => r.processor));
     const todo = deps.processors.filter((p) => !done.has(p.name));
-    if (todo.length === 0) return; // a replay: the first run announced it
+    // Every processor ran: a replay, the first run announced it. (With none loaded, the detections go on as they are.)
+    if (todo.length === 0 && deps.processors.length > 0) return;
     const outcomes = await enrich(deps, media, detections, todo, log);
     deps.bus.emit('detection.enriched', {
       cameraId: media.camera_id,

@@ -33,6 +33,9 @@ export interface RuleBody {
   schedule?: Schedule | null;
   house_modes?: HouseMode[] | null;
   require_armed_zone?: boolean;
+  unknown_person?: boolean;
+  person_ids?: number[] | null;
+  ignore_trusted?: boolean;
   dedup_key_template?: string | null;
   cooldown_seconds?: number;
 }
@@ -57,6 +60,22 @@ export const ruleBodySchema = {
     schedule: { ...scheduleSchema, type: ['object', 'null'] },
     house_modes: { type: ['array', 'null'], items: houseModeSchema },
     require_armed_zone: { type: 'boolean', default: false },
+    unknown_person: {
+      type: 'boolean',
+      default: false,
+      description: 'Only when someone was not recognised as a household member (without identity: any person).',
+    },
+    person_ids: {
+      type: ['array', 'null'],
+      items: { type: 'integer', minimum: 1 },
+      maxItems: 100,
+      description: 'Only when one of these household members was recognised.',
+    },
+    ignore_trusted: {
+      type: 'boolean',
+      default: false,
+      description: 'Never when everyone seen was a trusted household member within their schedule and zones.',
+    },
     dedup_key_template: { type: ['string', 'null'], maxLength: 500 },
     cooldown_seconds: { type: 'integer', minimum: 0, maximum: 31_536_000, default: DEFAULT_COOLDOWN_SECONDS },
   },
@@ -77,6 +96,9 @@ function ruleInput(body: RuleBody): AlertRuleInput {
     schedule: body.schedule ?? null,
     houseModes: body.house_modes ?? null,
     requireArmedZone: body.require_armed_zone ?? false,
+    unknownPerson: body.unknown_person ?? false,
+    personIds: body.person_ids ?? null,
+    ignoreTrusted: body.ignore_trusted ?? false,
     dedupKeyTemplate: body.dedup_key_template ?? null,
     cooldownSeconds: body.cooldown_seconds ?? DEFAULT_COOLDOWN_SECONDS,
     source: 'api',

@@ -32,6 +32,9 @@ export interface AlertRuleConfig {
   schedule?: ScheduleConfig;
   house_modes?: string[];
   require_armed_zone: boolean;
+  unknown_person: boolean;
+  person_ids?: number[];
+  ignore_trusted: boolean;
   dedup_key_template?: string;
   cooldown_seconds?: number;
 }
@@ -139,6 +142,9 @@ export const alertsSchema: JSONSchemaType<AlertsConfig> = {
             items: { type: 'string', enum: ['disarmed', 'armed_home', 'armed_away', 'armed_night'] },
           },
           require_armed_zone: { type: 'boolean', default: false },
+          unknown_person: { type: 'boolean', default: false },
+          person_ids: { type: 'array', items: { type: 'integer', minimum: 1 }, nullable: true },
+          ignore_trusted: { type: 'boolean', default: false },
           dedup_key_template: { type: 'string', nullable: true },
           cooldown_seconds: { type: 'integer', minimum: 0, maximum: 86400, nullable: true },
         },

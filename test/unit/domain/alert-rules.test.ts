@@ -52,6 +52,41 @@ const NOON = new Date('2026-01-07T11:00:00Z');
 const failed = (r: AlertRule, f: EventFacts = facts(), now: Date = NIGHT) =>
   matchRule(r, f, now).failedConditions.map((c) => c.condition);
 
+describe('matchRule: identity conditions', () => {
+  const jane = { id: 1, trusted: true };
+  const gardener = { id: 2, trusted: false };
+  it('unknown_person needs someone unrecognised; without identity every person is unknown', () => {
+    const unknown = rule({ unknownPerson: true });
+    expect(failed(unknown, facts({ people: { unknown: 1, members: [jane] } }))).toStrictEqual([]);
+    expect(failed(unknown, facts({ people: { unknown: 0, members: [jane] } }))).toStrictEqual(['unknown_person']);
+    expect(failed(unknown, facts())).toStrictEqual([]);
+    expect(failed(unknown, facts({ confidenceByType: { car: 0.9 } }))).toStrictEqual(['unknown_person']);
+  });
+
+  it('person_ids needs one of the listed members recognised', () => {
+    const forJane = rule({ personIds: [1] });
+    expect(failed(forJane, facts({ people: { unknown: 0, members: [jane] } }))).toStrictEqual([]);
+    expect(failed(forJane, facts({ people: { unknown: 1, members: [gardener] } }))).toStrictEqual(['person_ids']);
+    expect(failed(rule({ personIds: [] }), facts())).toStrictEqual([]);
+  });
+
+  it('ignore_trusted stays quiet only when everyone seen was trusted', () => {
+    const quiet = rule({ ignoreTrusted: true });
+    expect(failed(quiet, facts({ people: { unknown: 0, members: [jane] } }))).toStrictEqual(['ignore_trusted']);
+    // A stranger beside her, or a member outside their schedule, still alerts.
+    expect(failed(quiet, facts({ people: { unknown: 1, members: [jane] } }))).toStrictEqual([]);
+    expect(failed(quiet, facts({ people: { unknown: 0, members: [jane, gardener] } }))).toStrictEqual([]);
+    expect(failed(quiet, facts())).toStrictEqual([]);
+  });
+
+  it('validates person_ids', () => {
+    expect(validateAlertRule(rule({ personIds: [0, 1.5] }))).toStrictEqual([
+      'person_ids must list household member ids, got 0',
+      'person_ids must list household member ids, got 1.5',
+    ]);
+  });
+});
+
 describe('matchRule: each condition alone', () => {
   it('matches a rule without conditions', () => {
     expect(matchRule(rule(), facts(), NIGHT)).toStrictEqual({ matched: true, failedConditions: [] });

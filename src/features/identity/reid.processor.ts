@@ -1,0 +1,165 @@
+import type { Config } from '../../config/schema.js';
+import type { EnrichmentResult, FrameProcessor } from '../../enrichment/contract.js';
+import type { DbOrTx } from '../../storage/database.js';
+import type { Embedder } from './contract.js';
+import {
+  detectionPlaces,
+  type EntityCandidate,
+  insertEntity,
+  insertJourney,
+  journeyAround,
+  memberGallery,
+  recentEntities,
+  refreshJourney,
+  updateEntity,
+  upsertReidEmbedding,
+} from './identity.repository.js';
+import { embedPerson } from './models/person-faces.js';
+import { loadReidEmbedder } from './models/reid-model.js';
+import { bestMatch, runningMean } from './vectors.js';
+
+export const REID_PROCESSOR = 'person-reid';
+
+/** A person detection's appearance vector, as `process` hands it to `persist` (same process, never serialised). */
+interface ReidData extends Record<string, unknown> {
+  /** Absent: the crop was too small to embed. */
+  vector?: Float32Array;
+  frame: number | null;
+}
+
+export interface ReidMatching {
+  memberThreshold: number;
+  entityThreshold: number;
+  journeyWindowMs: number;
+  /** Entities last seen longer ago than this are not joined (a returning visitor after that is a new entity). */
+  entityHorizonMs: number;
+}
+
+export function reidMatching(config: Config): ReidMatching {
+  return {
+    memberThreshold: config.identity.member_threshold,
+    entityThreshold: config.identity.entity_threshold,
+    journeyWindowMs: config.identity.journey_window_s * 1000,
+    entityHorizonMs: config.retention.detections_days * 86_400_000,
+  };
+}
+
+/**
+ * Person re-identification: an appearance vector for every person detection (`identity.reid_model`), matched
+ * against the household's gallery and against the people seen before. Each detection joins its best-matching
+ * entity at or above `identity.entity_threshold` (never one already given to another person in the same frame) or
+ * starts a new one, and the entity's journey across cameras grows when the sighting is within the journey window
+ * of its last one. Vectors are only compared with vectors of the same model id.
+ */
+export function reidProcessor(config: Config): FrameProcessor {
+  const matching = reidMatching(config);
+  let reid: Embedder | undefined;
+  return {
+    name: REID_PROCESSOR,
+    appliesTo: ['person'],
+    async load(models) {
+      reid = await loadReidEmbedder(models, config.identity.reid_model);
+    },
+    async process(frame, detections) {
+      if (reid === undefined) throw new Error('the re-identification model is not loaded');
+      const results: EnrichmentResult[] = [];
+      for (const d of detections) {
+        const vector = await embedPerson(frame, d.bbox, reid);
+        const data: ReidData = vector === undefined ? { frame: frame.frameIndex } : { vector, frame: frame.frameIndex };
+        results.push({ detectionId: d.id, data });
+      }
+      return results;
+    },
+    async persist(tx, _mediaFileId, results) {
+      if (reid === undefined) throw new Error('the re-identification model is not loaded');
+      await storeSightings(tx, reid.modelId, results, matching);
+    },
+    async close() {
+      reid = undefined;
+    },
+  };
+}
+
+/** The re-id rows, entities and journeys of one file's person detections, in the enrichment transaction. */
+export async function storeSightings(
+  tx: DbOrTx,
+  modelId: string,
+  results: readonly EnrichmentResult[],
+  matching: ReidMatching,
+): Promise<void> {
+  const sightings = results.flatMap((r) => {
+    const data = r.data as ReidData;
+    return r.detectionId === null || data.vector === undefined
+      ? []
+      : [{ detectionId: r.detectionId, vector: data.vector, frame: data.frame }];
+  });
+  if (sightings.length === 0) return;
+  const places = await detectionPlaces(
+    tx,
+    sightings.map((s) => s.detectionId),
+  );
+  const earliest = Math.min(...[...places.values()].map((p) => p.at.getTime()));
+  const members = await memberGallery(tx, modelId);
+  const entities = await recentEntities(tx, modelId, new Date(earliest - matching.entityHorizonMs));
+  const takenInFrame = new Map<number | null, Set<string>>();
+  const touchedJourneys = new Set<string>();
+  for (const s of sightings) {
+    const place = places.get(s.detectionId);
+    if (place === undefined) continue; // the detection was replaced meanwhile (reprocessing)
+    const member = bestMatch(s.vector, members);
+    const memberId = member !== undefined && member.similarity >= matching.memberThreshold ? member.key : null;
+    const taken = takenInFrame.get(s.frame) ?? new Set<string>();
+    const candidates = entities.filter((e) => !taken.has(e.id)).map((e) => ({ key: e, vector: e.vector }));
+    const match = bestMatch(s.vector, candidates);
+    let entity: EntityCandidate;
+    let entitySimilarity: number | null = null;
+    if (match !== undefined && match.similarity >= matching.entityThreshold) {
+      entity = match.key;
+      entitySimilarity = match.similarity;
+      entity.vector = runningMean(entity.vector, entity.count, s.vector);
+      entity.count += 1;
+      if (place.at < entity.firstSeenAt) entity.firstSeenAt = place.at;
+      if (place.at > entity.lastSeenAt) entity.lastSeenAt = place.at;
+      if (!entity.cameras.includes(place.cameraId)) entity.cameras = [...entity.cameras, place.cameraId];
+      entity.memberId = memberId ?? entity.memberId;
+      await updateEntity(tx, entity);
+    } else {
+      const id = await insertEntity(tx, {
+        modelId,
+        vector: s.vector,
+        at: place.at,
+        cameraId: place.cameraId,
+        memberId,
+      });
+      entity = {
+        id,
+        vector: s.vector,
+        count: 1,
+        memberId,
+        cameras: [place.cameraId],
+        firstSeenAt: place.at,
+        lastSeenAt: place.at,
+      };
+      entities.push(entity);
+    }
+    taken.add(entity.id);
+    takenInFrame.set(s.frame, taken);
+    const journeyId =
+      (await journeyAround(tx, entity.id, place.at, matching.journeyWindowMs)) ??
+      (await insertJourney(tx, entity.id, place.at, place.cameraId));
+    await upsertReidEmbedding(tx, {
+      detectionId: s.detectionId,
+      cameraId: place.cameraId,
+      detectedAt: place.at,
+      modelId,
+      vector: s.vector,
+      entityId: entity.id,
+      entitySimilarity,
+      memberId,
+      memberSimilarity: member?.similarity ?? null,
+      journeyId,
+    });
+    touchedJourneys.add(journeyId);
+  }
+  for (const id of touchedJourneys) await refreshJourney(tx, id);
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { applyScoreHints } from '../../../src/domain/facts.js';
+import type { PersonSighting } from '../../../src/features/identity/identity.repository.js';
+import { type IdentityFactInput, identityFacts } from '../../../src/features/identity/identity-facts.js';
+import { visitPeople } from '../../../src/features/identity/visit-people.js';
+
+const at = new Date('2026-01-07T02:00:00Z'); // Wednesday 03:00 in Berlin
+
+const sighting = (overrides: Partial<PersonSighting> = {}): PersonSighting => ({
+  detectionId: 1,
+  frameIndex: null,
+  mediaFileId: 10,
+  cameraId: 'door',
+  detectedAt: at,
+  memberId: null,
+  memberName: null,
+  trust: null,
+  memberSchedule: null,
+  similarity: null,
+  via: null,
+  entityId: null,
+  entityMemberId: null,
+  journeyId: null,
+  journey: null,
+  unknownFace: false,
+  zoneIds: [],
+  ...overrides,
+});
+
+const jane = {
+  memberId: 1,
+  memberName: 'Jane',
+  trust: 'full' as const,
+  similarity: 0.93,
+  via: 'appearance' as const,
+  entityId: 'e-jane',
+};
+
+describe('visitPeople', () => {
+  it('counts people per frame, not per clip frame, and a stranger beside a member stays unknown', () => {
+    const people = visitPeople([
+      sighting({ detectionId: 1, frameIndex: 0, ...jane }),
+      sighting({ detectionId: 2, frameIndex: 0, entityId: 'e-x' }),
+      sighting({ detectionId: 3, frameIndex: 1, ...jane }),
+    ]);
+    expect(people.persons).toBe(2);
+    expect(people.unknown).toBe(1);
+    expect(people.members.map((m) => m.name)).toStrictEqual(['Jane']);
+    expect(people.unknownEntities).toStrictEqual(['e-x']);
+  });
+
+  it("a sighting of a member's entity counts as the member (seen from behind in the next frame)", () => {
+    const people = visitPeople([
+      sighting({ detectionId: 1, frameIndex: 0, ...jane }),
+      sighting({ detectionId: 2, frameIndex: 1, entityId: 'e-jane' }),
+      sighting({ detectionId: 3, frameIndex: 2, entityId: 'e-named', entityMemberId: 7 }),
+    ]);
+    expect(people.unknown).toBe(0);
+  });
+
+  it('keeps the journey that crossed the most cameras', () => {
+    const steps = [
+      { camera_id: 'door', at: at.toISOString() },
+      { camera_id: 'drive', at: at.toISOString() },
+    ];
+    const people = visitPeople([
+      sighting({ journeyId: 'j1', journey: { id: 'j1', cameras: ['door'], steps: steps.slice(0, 1) } }),
+      sighting({ detectionId: 2, journeyId: 'j2', journey: { id: 'j2', cameras: ['door', 'drive'], steps } }),
+    ]);
+    expect(people.journey?.id).toBe('j2');
+  });
+});
+
+const input = (sightings: PersonSighting[], overrides: Partial<IdentityFactInput> = {}): IdentityFactInput => ({
+  people: visitPeople(sightings),
+  at,
+  timeZone: 'Europe/Berlin',
+  night: true,
+  armed: false,
+  zonePermissions: new Map(),
+  history: [],
+  ...overrides,
+});
+
+describe('identityFacts', () => {
+  it('a trusted member alone caps the score at low and names her in the prompt', () => {
+    const facts = identityFacts(input([sighting(jane)]));
+    expect(facts[0]?.people).toStrictEqual({ unknown: 0, members: [{ id: 1, trusted: true }] });
+    expect(facts[0]?.promptLines?.[1]).toBe(
+      '- "Jane" (full trust, by appearance, similarity 0.93): within their usual hours',
+    );
+    expect(applyScoreHints(55, facts).score).toBe(29);
+    // Critical is never talked down.
+    expect(applyScoreHints(90, facts).score).toBe(90);
+  });
+
+  it('an unknown person beside her: no cap, and +15 at night', () => {
+    const facts = identityFacts(input([sighting(jane), sighting({ detectionId: 2, entityId: 'e-x' })]));
+    expect(applyScoreHints(40, facts)).toStrictEqual({
+      score: 55,
+      applied: [{ label: 'an unknown person at night', points: 15 }],
+    });
+  });
+
+  it('outside her schedule she is noted and lowers nothing', () => {
+    const daytime = [{ start: '08:00', end: '20:00' }];
+    const facts = identityFacts(input([sighting({ ...jane, memberSchedule: daytime })]));
+    expect(facts[0]?.promptLines?.[1]).toContain('OUTSIDE their usual hours');
+    expect(facts[0]?.people?.members).toStrictEqual([{ id: 1, trusted: false }]);
+    expect(applyScoreHints(40, facts).score).toBe(40);
+  });
+
+  it('a zone that admits others only makes her untrusted there', () => {
+    const facts = identityFacts(
+      input([sighting({ ...jane, zoneIds: ['garden'] })], {
+        zonePermissions: new Map([['garden', [{ memberId: 2, schedule: null }]]]),
+      }),
+    );
+    expect(facts[0]?.promptLines?.[1]).toContain('in garden, where not allowed now');
+    expect(facts[0]?.people?.members[0]?.trusted).toBe(false);
+  });
+
+  it('a returning unknown visitor at night raises further; by day only the prompt says so', () => {
+    const history = [{ entityId: 'e-x', visits: 4, lastAt: new Date('2026-01-06T13:02:00Z'), cameras: ['door'] }];
+    const night = identityFacts(input([sighting({ entityId: 'e-x' })], { history }));
+    expect(applyScoreHints(30, night).applied.map((a) => a.points)).toStrictEqual([15, 10]);
+    expect(night[0]?.promptLines).toContain(
+      '- returning visitor: seen in 4 other visits in the last 7 days, last Tue 14:02 (cameras: door)',
+    );
+    const day = identityFacts(input([sighting({ entityId: 'e-x' })], { history, night: false }));
+    expect(applyScoreHints(30, day).applied).toStrictEqual([]);
+  });
+
+  it('partial trust takes 15 points off; monitor moves nothing', () => {
+    const partial = identityFacts(input([sighting({ ...jane, trust: 'partial' })]));
+    expect(applyScoreHints(50, partial).score).toBe(35);
+    const monitor = identityFacts(input([sighting({ ...jane, trust: 'monitor' })]));
+    expect(applyScoreHints(50, monitor).score).toBe(50);
+  });
+
+  it('says nothing about a visit without people', () => {
+    expect(identityFacts(input([]))).toStrictEqual([]);
+  });
+});
