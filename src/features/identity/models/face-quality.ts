@@ -12,7 +12,7 @@ export interface QualityGates {
 
 /**
  * Frontal scores below this are 'turned away'. Symmetry is a weak cue (docs/IDENTITY-THRESHOLDS.md): real detected
- * faces, frontal to three-quarter, measured 0.35-0.65; a box holding half a face and half background 0.0. The gate
+ * faces, frontal to three-quarter, measured 0.30-0.61; a box holding half a face and half background 0.0. The gate
  * only rejects the clearly one-sided.
  */
 export const MIN_FRONTAL = 0.2;
