@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { createSession } from '../src/detection/execution-provider.js';
 import { OnnxObjectDetector } from '../src/detection/onnx-detector.js';
 import type { BBox } from '../src/domain/detection.js';
@@ -47,7 +47,7 @@ interface Shot {
 
 type Augment = (shot: Shot) => Promise<Shot>;
 
-async function fromSharp(image: sharp.Sharp): Promise<DecodedFrame> {
+async function fromSharp(image: Sharp): Promise<DecodedFrame> {
   const { data, info } = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   return { frameIndex: null, width: info.width, height: info.height, data };
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSession } from '../../../src/detection/execution-provider.js';
 import { OnnxObjectDetector } from '../../../src/detection/onnx-detector.js';
@@ -46,7 +46,7 @@ interface Shot {
   box: BBox;
 }
 
-async function decode(image: sharp.Sharp): Promise<DecodedFrame> {
+async function decode(image: Sharp): Promise<DecodedFrame> {
   const { data, info } = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   return { frameIndex: null, width: info.width, height: info.height, data };
 }
