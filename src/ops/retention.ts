@@ -7,7 +7,7 @@ import type { Db } from '../storage/database.js';
 import { deleteGpuStatsBefore } from '../storage/gpu-stats.repository.js';
 import { startJob, updateJob } from '../storage/job.repository.js';
 import { deleteLogsBefore } from '../storage/log.repository.js';
-import { deleteExpiredEvents } from '../storage/retention.repository.js';
+import { deleteExpiredEvents, deleteExpiredIdentity } from '../storage/retention.repository.js';
 import { expireDetections, expireMedia, expireRejections, type FileFailure } from './retention-files.js';
 
 /**
@@ -17,7 +17,9 @@ import { expireDetections, expireMedia, expireRejections, type FileFailure } fro
  * 1. events stored more than `events_days` ago are deleted (soft-deleted ones too, for good) with their links,
  *    alerts, feedback and audits, EXCEPT events with an alert still `pending` or `delivered`;
  * 2. detections stored more than `detections_days` ago are deleted with their thumbnails, except those linked to an
- *    event that is still there after step 1 (a kept event keeps its evidence);
+ *    event that is still there after step 1 (a kept event keeps its evidence); their re-identification vectors and
+ *    faces go with them, and then the unknown people (entities, unknown-face clusters) none of whose sightings is
+ *    left (the household and named people stay);
  * 3. media files stored more than `media_days` ago, finished (`done|failed|rejected`) and with no detection left
  *    after step 2, lose their file on disk, their duplicate copies (aliases), their row and alias rows together. A
  *    media file whose detections are kept is kept whole, so every kept detection can still show its image. Uploads
@@ -51,6 +53,8 @@ export interface RetentionReport {
   events: number;
   detections: number;
   thumbnails: number;
+  /** Entities and unknown-face clusters removed (their vectors with them). */
+  identity: number;
   /** `media_files` rows removed. */
   mediaFiles: number;
   /** Files removed from the media root: uploads, their duplicate copies, refused uploads. */
@@ -94,6 +98,7 @@ async function runSteps(deps: RetentionDeps, jobId: string, report: RetentionRep
     const r = await expireDetections(files, detections);
     Object.assign(report, { detections: r.rows, thumbnails: r.files });
     failed(r.failures);
+    report.identity = await deleteExpiredIdentity(db, detections);
   }
   await progress(50);
   const media = cutoff(now, config.media_days);
@@ -120,7 +125,17 @@ export async function runRetention(deps: RetentionDeps): Promise<RetentionReport
   const jobId = `retention-${randomUUID()}`;
   const report: RetentionReport = {
     jobId,
-    ...{ events: 0, detections: 0, thumbnails: 0, mediaFiles: 0, files: 0, rejections: 0, gpuStats: 0, logs: 0 },
+    ...{
+      events: 0,
+      detections: 0,
+      thumbnails: 0,
+      identity: 0,
+      mediaFiles: 0,
+      files: 0,
+      rejections: 0,
+      gpuStats: 0,
+      logs: 0,
+    },
     failures: [],
     failureCount: 0,
   };

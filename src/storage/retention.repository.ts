@@ -180,3 +180,29 @@ export async function deleteExpiredRejection(db: DbOrTx, path: string, cutoff: D
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * What identity keeps of people after their detections went: entities (an unknown person's mean appearance vector,
+ * with its journeys) last seen before `before` that are no household member's and have no re-identification row
+ * left, and unknown-face clusters none of whose faces is left. Named people and the household are the owner's
+ * and stay. Returns how many rows went.
+ */
+export async function deleteExpiredIdentity(db: DbOrTx, before: Date): Promise<number> {
+  const entities = await db
+    .deleteFrom('entities as e')
+    .where('e.last_seen_at', '<', before)
+    .where('e.member_id', 'is', null)
+    .where(({ exists, not, selectFrom }) =>
+      not(exists(selectFrom('reid_embeddings as r').select('r.detection_id').whereRef('r.entity_id', '=', 'e.id'))),
+    )
+    .executeTakeFirst();
+  const clusters = await db
+    .deleteFrom('known_persons as p')
+    .where('p.auto_cluster', '=', true)
+    .where('p.created_at', '<', before)
+    .where(({ exists, not, selectFrom }) =>
+      not(exists(selectFrom('face_detection_events as f').select('f.id').whereRef('f.person_id', '=', 'p.id'))),
+    )
+    .executeTakeFirst();
+  return Number(entities.numDeletedRows) + Number(clusters.numDeletedRows);
+}

@@ -52,7 +52,7 @@ for (const engine of ENGINES) {
         .execute();
       w.write('Drive/a-copy.jpg', 'content of Drive/a.jpg', daysAgo(39));
       const b = await w.media('b.jpg', daysAgo(40));
-      await w.detection(b, daysAgo(40));
+      const bd = await w.detection(b, daysAgo(40));
       // c: very old, its event has a pending alert; d: same with an acknowledged alert; e: event young enough.
       const c = await w.media('c.jpg', daysAgo(100));
       const cd = await w.detection(c, daysAgo(100));
@@ -93,13 +93,57 @@ for (const engine of ENGINES) {
           ].map((g) => ({ ...g, temperature: null, power_usage: null, inference_fps: null })),
         )
         .execute();
+      // Identity: b's person was an unknown visitor (an entity and a face in a cluster), seen only then; an old
+      // entity named as a member and one seen on the young detection stay.
+      const vector = new Uint8Array(8);
+      const entity = (lastSeen: Date, memberId: number | null = null) =>
+        t.store.db
+          .insertInto('entities')
+          .values({
+            model_id: 'm@1',
+            embedding: vector,
+            first_seen_at: lastSeen,
+            last_seen_at: lastSeen,
+            member_id: memberId,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+      const stranger = await entity(daysAgo(40));
+      const member = await t.store.db
+        .insertInto('household_members')
+        .values({ name: 'Jane', typical_schedule: null, notes: null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const named = await entity(daysAgo(60), member.id);
+      const recent = await entity(daysAgo(5));
+      const reid = (detectionId: number, entityId: string, at: Date) => ({
+        ...{ detection_id: detectionId, camera_id: 'drive', detected_at: at, model_id: 'm@1', embedding: vector },
+        ...{ entity_id: entityId, entity_similarity: null, member_id: null, member_similarity: null, journey_id: null },
+      });
+      await t.store.db
+        .insertInto('reid_embeddings')
+        .values([reid(bd, stranger.id, daysAgo(40)), reid(youngDet, recent.id, daysAgo(5))])
+        .execute();
+      const cluster = await t.store.db
+        .insertInto('known_persons')
+        .values({ name: 'Unknown person 1', auto_cluster: true, notes: null, created_at: daysAgo(40) })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await t.store.db
+        .insertInto('face_detection_events')
+        .values({
+          ...{ detection_id: bd, camera_id: 'drive', detected_at: daysAgo(40), bbox_x: 1, bbox_y: 1, bbox_width: 9 },
+          ...{ bbox_height: 9, confidence: 0.9, quality: 0.8, rejected: null, model_id: 'f@1', embedding: vector },
+          ...{ person_id: cluster.id, similarity: null, is_unknown: true },
+        })
+        .execute();
       const filesBefore = filesUnder(mediaRoot);
       const thumbsBefore = filesUnder(w.thumbs);
 
       const kept = await runRetention(deps(FOREVER));
       expect({ ...kept, jobId: undefined }).toStrictEqual({
         jobId: undefined,
-        ...{ events: 0, detections: 0, thumbnails: 0, mediaFiles: 0, files: 0, rejections: 0 },
+        ...{ events: 0, detections: 0, thumbnails: 0, identity: 0, mediaFiles: 0, files: 0, rejections: 0 },
         ...{ gpuStats: 1, logs: 0, failures: [], failureCount: 0 },
       });
       expect(filesUnder(mediaRoot)).toStrictEqual(filesBefore);
@@ -109,12 +153,17 @@ for (const engine of ENGINES) {
       const stuckThumb = path.join(w.thumbs, 'drive', `${stuck}-${daysAgo(40).getTime()}.jpg`);
       expect({ ...report, jobId: undefined, failures: report.failures.map((f) => f.path) }).toStrictEqual({
         jobId: undefined,
-        ...{ events: 2, detections: 2, thumbnails: 2, mediaFiles: 5, files: 5, rejections: 1, gpuStats: 0, logs: 0 },
+        ...{ events: 2, detections: 2, thumbnails: 2, identity: 2, mediaFiles: 5, files: 5, rejections: 1 },
+        ...{ gpuStats: 0, logs: 0 },
         failures: [stuckThumb],
         failureCount: 1,
       });
       expect(report.failures[0]?.error).toMatch(/^EISDIR/);
       expect(await w.ids('events')).toStrictEqual([ec, ee, recentDeleted]);
+      const left = await t.store.db.selectFrom('entities').select('id').execute();
+      expect(left.map((e) => e.id).sort()).toStrictEqual([named.id, recent.id].sort());
+      expect(await t.store.db.selectFrom('known_persons').selectAll().execute()).toStrictEqual([]);
+      expect(await t.store.db.selectFrom('face_detection_events').selectAll().execute()).toStrictEqual([]);
       expect(await w.ids('detections')).toStrictEqual([cd, ed2, youngDet, stuckDet]);
       expect(await w.ids('media_files')).toStrictEqual([c, e, young, queued, stuck]);
       expect(await t.store.db.selectFrom('media_aliases').selectAll().execute()).toStrictEqual([]);
@@ -130,7 +179,8 @@ for (const engine of ENGINES) {
       expect({ ...again, jobId: undefined }).toStrictEqual({
         ...report,
         jobId: undefined,
-        ...{ events: 0, detections: 0, thumbnails: 0, mediaFiles: 0, files: 0, rejections: 0, gpuStats: 0 },
+        ...{ events: 0, detections: 0, thumbnails: 0, identity: 0, mediaFiles: 0, files: 0, rejections: 0 },
+        gpuStats: 0,
       });
       expect(await w.ids('detections')).toStrictEqual([cd, ed2, youngDet, stuckDet]);
 
