@@ -72,13 +72,14 @@ export const identitySchema: JSONSchemaType<IdentityConfig> = {
     },
     member_threshold: threshold(
       'Household match threshold',
-      "Cosine similarity at or above which a person's appearance matches a household member's gallery.",
-      0.75,
+      "Cosine similarity at or above which a person's appearance matches a household member's gallery " +
+        '(measured: docs/IDENTITY-THRESHOLDS.md).',
+      0.7,
     ),
     entity_threshold: threshold(
       'Same-person threshold',
       'Cosine similarity at or above which a person detection joins an entity seen before (a returning visitor).',
-      0.75,
+      0.6,
     ),
     journey_window_s: {
       type: 'integer',
@@ -135,12 +136,12 @@ export const identitySchema: JSONSchemaType<IdentityConfig> = {
         match_threshold: threshold(
           'Face match threshold',
           'Cosine similarity at or above which a face matches a known person.',
-          0.6,
+          0.5,
         ),
         cluster_threshold: threshold(
           'Unknown face grouping threshold',
           'Cosine similarity at or above which an unknown face joins an "Unknown person N" group.',
-          0.6,
+          0.55,
         ),
         min_face_px: {
           type: 'integer',
