@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createPostgresDatabase } from '../test/support/stores.js';
 import { runDetectionBench } from './detection.bench.js';
 import { runEventsBench } from './events.bench.js';
+import { runIdentityBench } from './identity.bench.js';
 import { runMqttBench } from './mqtt.bench.js';
 import { runScaleBench } from './scale.bench.js';
 import { runStartupBench } from './startup.bench.js';
@@ -43,6 +44,7 @@ figures.push(
     env,
   })),
 );
+figures.push(...(await runIdentityBench({ env, images: quick ? 30 : 90, rounds: quick ? 1 : 3 })));
 figures.push(...(await runEventsBench({ env, fastPath: quick ? 10 : 30, batches: quick ? 100 : 500 })));
 figures.push(...(await runMqttBench(env)));
 // The storage figure is about PostgreSQL (the production store); PGlite is measured for comparison.
