@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { FailedLogins } from '../lib/failed-logins.js';
 import type { Logger } from '../lib/logger.js';
+import type { ModelRuntime } from '../models/model-runtime.js';
 import type { DetectionJob, JobQueue, QueueCounts, QueueName } from '../queue/contracts.js';
 import type { SystemStatus } from '../status/system-status.js';
 import type { Db } from '../storage/database.js';
@@ -53,6 +54,11 @@ export interface ApiDeps {
    * the API builds its own from `db`, `queues`, `failedLogins` and `clock`.
    */
   status?: ApiStatus;
+  /**
+   * The process's model runtime, for routes that run a model on request (household enrolment). Absent: such a
+   * route opens its own on first use.
+   */
+  models?: ModelRuntime;
   /** Routes the enabled features add (`Feature.routes`), registered after the core's. */
   routes?: readonly ApiRoutes[];
   log: Logger;

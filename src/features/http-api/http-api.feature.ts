@@ -28,6 +28,7 @@ export function httpApiFeature(): Feature {
         extractFrames: clipFrameExtractor(config),
         failedLogins,
         status: ctx.status,
+        models: ctx.models,
         routes: ctx.contributions.routes,
         log,
         clock,

@@ -1,4 +1,16 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertService } from '../../../src/alerts/alert.service.js';
+import { ArmingService } from '../../../src/alerts/arming.service.js';
+import { readinessChecks } from '../../../src/api/deps.js';
+import { createApi } from '../../../src/api/server.js';
+import { loadConfig } from '../../../src/config/load.js';
+import type { Config } from '../../../src/config/schema.js';
+import type { BusEvents } from '../../../src/domain/events.js';
 import {
   addFaceEmbedding,
   addPersonEmbedding,
@@ -11,6 +23,7 @@ import {
   entityVectors,
   facesOfPerson,
   findMemberByName,
+  findPersonOfMember,
   getKnownPerson,
   getMember,
   listEntities,
@@ -27,11 +40,21 @@ import {
   setZonePermission,
   updateMember,
 } from '../../../src/features/identity/household.repository.js';
+import { identityRoutes } from '../../../src/features/identity/routes.js';
 import { vectorToBytes } from '../../../src/features/identity/vectors.js';
+import { detectionEnqueuer } from '../../../src/ingest/ingest.service.js';
+import { systemClock } from '../../../src/lib/clock.js';
+import { EventBus } from '../../../src/lib/event-bus.js';
+import { silentLogger } from '../../../src/lib/logger.js';
+import { OnnxModelRuntime } from '../../../src/models/model-runtime.js';
+import type { AnalysisJob, DetectionJob } from '../../../src/queue/contracts.js';
+import { MemoryQueueFactory } from '../../../src/queue/memory.js';
 import type { Db } from '../../../src/storage/database.js';
 import { upsertZoneByName } from '../../../src/storage/zone.repository.js';
+import { assetsDir, fixtureImage, missingAsset, modelPath } from '../../support/env.js';
 import { seedDetections } from '../../support/seed.js';
 import { createTestStore, ENGINES, engineUnavailable, type TestStore } from '../../support/stores.js';
+import { call, type ErrorJson } from '../api/harness.js';
 
 /** A unit vector of `dims` with 1 at `hot`. */
 function unit(dims: number, hot: number): Float32Array {
@@ -303,6 +326,500 @@ for (const engine of ENGINES) {
         .select('member_id')
         .execute();
       expect(linked.map((r) => r.member_id)).toStrictEqual([jane.id]);
+    });
+  });
+}
+
+// ------------------------------------------------------------------------------------------------ the HTTP API
+
+const modelFiles = [
+  modelPath('yolox_nano.onnx'),
+  modelPath('person-reidentification-retail-0248.onnx'),
+  modelPath('version-RFB-320.onnx'),
+  modelPath('MobileFaceNet.onnx'),
+  fixtureImage('person_astronaut.png'),
+  fixtureImage('no_target_coffee.png'),
+];
+const assetsMissing = missingAsset(...modelFiles);
+if (assetsMissing) console.warn(`skipping household enrolment tests: ${assetsMissing}`);
+
+/** The full configuration of the tests: the shared models, on the CPU, media under `mediaRoot`. */
+function testConfig(mediaRoot: string): Config {
+  const config = loadConfig({
+    cwd: mediaRoot,
+    optionsFile: path.join(mediaRoot, 'no-options.json'),
+    env: {
+      HSI_ASSETS_DIR: assetsDir(),
+      HSI_MEDIA_ROOT: mediaRoot,
+      HSI_DATA_DIR: `${mediaRoot}-data`,
+      HSI_DETECTOR_DEVICE: 'cpu',
+    },
+  }).config;
+  return { ...config, http: { ...config.http, host: '127.0.0.1', port: 0, api_key: '' } };
+}
+
+/** Two copies of a photo side by side: two people. */
+async function collage(file: string): Promise<Buffer> {
+  const meta = await sharp(file).metadata();
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  const one = await sharp(file).removeAlpha().png().toBuffer();
+  return sharp({ create: { width: width * 2, height, channels: 3, background: '#808080' } })
+    .composite([
+      { input: one, left: 0, top: 0 },
+      { input: one, left: width, top: 0 },
+    ])
+    .png()
+    .toBuffer();
+}
+
+let runtime: OnnxModelRuntime | undefined;
+afterAll(async () => runtime?.close());
+
+for (const engine of ENGINES) {
+  const skip = await engineUnavailable(engine);
+  if (skip) console.warn(`skipping ${engine} household API tests: ${skip}`);
+
+  describe.skipIf(skip !== undefined)(`household, faces and entities API on ${engine}`, () => {
+    let t: TestStore;
+    let db: Db;
+    let app: FastifyInstance;
+    let mediaRoot: string;
+    let config: Config;
+    let closeQueues: () => Promise<void> = async () => undefined;
+    const headers = { 'user-agent': 'household-test' };
+
+    beforeAll(async () => {
+      t = await createTestStore(engine);
+      db = t.store.db;
+      mediaRoot = mkdtempSync(path.join(os.tmpdir(), 'hsi-household-'));
+      config = testConfig(mediaRoot);
+      const log = silentLogger();
+      runtime ??= new OnnxModelRuntime({ config, log });
+      const bus = new EventBus<BusEvents>(log);
+      const queues = new MemoryQueueFactory({ clock: systemClock, log });
+      const detection = queues.create<DetectionJob>('detection', { attempts: 1, backoffMs: 1 });
+      const analysis = queues.create<AnalysisJob>('analysis', { attempts: 1, backoffMs: 1 });
+      const views = { detection, analysis };
+      app = await createApi(config, {
+        db,
+        bus,
+        alerts: new AlertService({ db, bus, log, clock: systemClock }),
+        arming: new ArmingService({ db, bus, log, clock: systemClock }),
+        queues: views,
+        checks: readinessChecks(db, views, () => true),
+        enqueueDetection: detectionEnqueuer(detection),
+        extractFrames: async () => [],
+        models: runtime,
+        routes: [identityRoutes(config)],
+        log,
+        clock: systemClock,
+      });
+      closeQueues = () => queues.close();
+      await seedDetections(db, 'front_door', []);
+      await upsertZoneByName(db, {
+        cameraId: 'front_door',
+        name: 'Porch',
+        shape: { kind: 'rectangle', x: 0, y: 0, width: 1, height: 1 },
+        source: 'api',
+      });
+    });
+    afterAll(async () => {
+      await app?.close();
+      await closeQueues();
+      await t?.dispose();
+      if (mediaRoot !== undefined) rmSync(mediaRoot, { recursive: true, force: true });
+    });
+
+    const audits = async (prefix: string) =>
+      db
+        .selectFrom('audit_logs')
+        .where('action', 'like', `${prefix}%`)
+        .select(['action', 'actor', 'resource_id', 'user_agent'])
+        .orderBy('id')
+        .execute();
+
+    it('adds, lists, changes and shows members; 409 on a taken name, 400 naming bad fields; audited', async () => {
+      const created = await call<Record<string, unknown>>(app, {
+        method: 'POST',
+        url: '/api/household/members',
+        headers,
+        payload: {
+          name: 'Jane',
+          role: 'resident',
+          typical_schedule: [{ days: ['mon'], start: '07:00', end: '09:00' }],
+        },
+      });
+      expect(created.res.statusCode).toBe(201);
+      expect(created.json).toMatchObject({
+        name: 'Jane',
+        role: 'resident',
+        trust_level: 'full',
+        appearance_vectors: 0,
+      });
+      const id = created.json.id as number;
+
+      const taken = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: '/api/household/members',
+        payload: { name: 'JANE' },
+      });
+      expect([taken.res.statusCode, taken.json.error.code]).toStrictEqual([409, 'CONFLICT']);
+      const badTime = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: '/api/household/members',
+        payload: { name: 'Bob', typical_schedule: [{ start: '07:00', end: '25:61' }] },
+      });
+      expect([badTime.res.statusCode, badTime.json.error.field]).toStrictEqual([400, 'typical_schedule[0].end']);
+      const badRole = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: '/api/household/members',
+        payload: { name: 'Bob', role: 'butler' },
+      });
+      expect([badRole.res.statusCode, badRole.json.error.field]).toStrictEqual([400, 'role']);
+      const unknown = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: '/api/household/members',
+        payload: { name: 'Bob', age: 3 },
+      });
+      expect([unknown.res.statusCode, unknown.json.error.field]).toStrictEqual([400, 'age']);
+
+      const patched = await call<Record<string, unknown>>(app, {
+        method: 'PATCH',
+        url: `/api/household/members/${id}`,
+        headers,
+        payload: { trust_level: 'partial', notes: 'works nights' },
+      });
+      expect(patched.json).toMatchObject({ trust_level: 'partial', notes: 'works nights', name: 'Jane' });
+      const empty = await call<ErrorJson>(app, { method: 'PATCH', url: `/api/household/members/${id}`, payload: {} });
+      expect(empty.res.statusCode).toBe(400);
+      const missing = await call<ErrorJson>(app, { method: 'GET', url: '/api/household/members/999999' });
+      expect([missing.res.statusCode, missing.json.error.code]).toStrictEqual([404, 'NOT_FOUND']);
+      const shown = await call<Record<string, unknown>>(app, { method: 'GET', url: `/api/household/members/${id}` });
+      expect(shown.json).toMatchObject({ id, gallery: [] });
+      const listed = await call<{ members: { name: string }[] }>(app, { method: 'GET', url: '/api/household/members' });
+      expect(listed.json.members.map((m) => m.name)).toStrictEqual(['Jane']);
+
+      expect(await audits('household_member.')).toStrictEqual([
+        { action: 'household_member.create', actor: 'api', resource_id: String(id), user_agent: 'household-test' },
+        { action: 'household_member.update', actor: 'api', resource_id: String(id), user_agent: 'household-test' },
+      ]);
+    });
+
+    it('registers vehicles and zone permissions with clear 400/404/409s, audited', async () => {
+      const jane = (await findMemberByName(db, 'Jane'))!;
+      const noMember = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: '/api/household/vehicles',
+        payload: { description: 'Red van', member_id: 999_999 },
+      });
+      expect([noMember.res.statusCode, noMember.json.error.field]).toStrictEqual([400, 'member_id']);
+      const car = await call<Record<string, unknown>>(app, {
+        method: 'POST',
+        url: '/api/household/vehicles',
+        payload: { description: 'Blue Golf', member_id: jane.id, license_plate: 'HSI 1', color: 'blue' },
+      });
+      expect(car.res.statusCode).toBe(201);
+      expect(car.json).toMatchObject({ member_name: 'Jane', vehicle_type: 'car', trusted: true });
+      const samePlate = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: '/api/household/vehicles',
+        payload: { description: 'Other', license_plate: 'hsi 1' },
+      });
+      expect(samePlate.res.statusCode).toBe(409);
+      const vid = car.json.id as number;
+      const patched = await call<Record<string, unknown>>(app, {
+        method: 'PATCH',
+        url: `/api/household/vehicles/${vid}`,
+        payload: { trusted: false, vehicle_type: 'van' },
+      });
+      expect(patched.json).toMatchObject({ trusted: false, vehicle_type: 'van', license_plate: 'HSI 1' });
+      expect((await call(app, { method: 'DELETE', url: `/api/household/vehicles/${vid}` })).res.statusCode).toBe(204);
+      expect((await call(app, { method: 'DELETE', url: `/api/household/vehicles/${vid}` })).res.statusCode).toBe(404);
+
+      const url = `/api/household/zones/front_door__porch/members/${jane.id}`;
+      const noZone = await call<ErrorJson>(app, {
+        method: 'PUT',
+        url: `/api/household/zones/nope/members/${jane.id}`,
+        payload: {},
+      });
+      expect(noZone.res.statusCode).toBe(404);
+      const badSchedule = await call<ErrorJson>(app, {
+        method: 'PUT',
+        url,
+        payload: { schedule: { start: '08:00', end: '18:00', timezone: 'Mars/Olympus' } },
+      });
+      expect([badSchedule.res.statusCode, badSchedule.json.error.field]).toStrictEqual([400, 'schedule.timezone']);
+      const set = await call<Record<string, unknown>>(app, {
+        method: 'PUT',
+        url,
+        payload: { schedule: { days: ['sat', 'sun'], start: '08:00', end: '18:00' } },
+      });
+      expect(set.json).toMatchObject({
+        zone_id: 'front_door__porch',
+        member_name: 'Jane',
+        schedule: { start: '08:00' },
+      });
+      const list = await call<{ permissions: unknown[] }>(app, {
+        method: 'GET',
+        url: '/api/household/zone-permissions?zone_id=front_door__porch',
+      });
+      expect(list.json.permissions).toHaveLength(1);
+      expect((await call(app, { method: 'DELETE', url })).res.statusCode).toBe(204);
+      expect((await call(app, { method: 'DELETE', url })).res.statusCode).toBe(404);
+      expect((await audits('vehicle.')).map((a) => a.action)).toStrictEqual([
+        'vehicle.create',
+        'vehicle.update',
+        'vehicle.delete',
+      ]);
+      expect((await audits('zone_permission.')).map((a) => a.action)).toStrictEqual([
+        'zone_permission.set',
+        'zone_permission.remove',
+      ]);
+    });
+
+    it('names a cluster after a member, refuses a second identity (409), merges and deletes people', async () => {
+      const jane = (await findMemberByName(db, 'Jane'))!;
+      const c1 = await createKnownPerson(db, { name: 'Unknown person 1', autoCluster: true });
+      const c2 = await createKnownPerson(db, { name: 'Unknown person 2', autoCluster: true });
+      await addFaceEmbedding(db, { personId: c1.id, modelId: 'face@abc', vector: unit(4, 0), quality: 0.8 });
+      await addFaceEmbedding(db, { personId: c2.id, modelId: 'face@abc', vector: unit(4, 1), quality: 0.8 });
+      await seedFaceEvent(db, c2.id);
+      const clusters = await call<{ clusters: { id: number }[] }>(app, { method: 'GET', url: '/api/faces/clusters' });
+      expect(clusters.json.clusters.map((c) => c.id)).toStrictEqual([c1.id, c2.id]);
+
+      const named = await call<Record<string, unknown>>(app, {
+        method: 'POST',
+        url: `/api/faces/persons/${c1.id}/name`,
+        payload: { name: 'Jane', member_id: jane.id },
+      });
+      expect(named.json).toMatchObject({ name: 'Jane', auto_cluster: false, member_id: jane.id, face_vectors: 1 });
+      const second = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: `/api/faces/persons/${c2.id}/name`,
+        payload: { name: 'Jane', member_id: jane.id },
+      });
+      expect([second.res.statusCode, second.json.error.message]).toStrictEqual([409, expect.stringContaining('merge')]);
+      const self = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: `/api/faces/persons/${c1.id}/merge`,
+        payload: { into: c1.id },
+      });
+      expect([self.res.statusCode, self.json.error.field]).toStrictEqual([400, 'into']);
+      const merged = await call<Record<string, unknown>>(app, {
+        method: 'POST',
+        url: `/api/faces/persons/${c2.id}/merge`,
+        payload: { into: c1.id },
+      });
+      expect(merged.json).toMatchObject({ moved_vectors: 1, moved_faces: 1, into: { id: c1.id, face_vectors: 2 } });
+      const detail = await call<{ vectors: unknown[]; faces: unknown[] }>(app, {
+        method: 'GET',
+        url: `/api/faces/persons/${c1.id}`,
+      });
+      expect([detail.json.vectors.length, detail.json.faces.length]).toStrictEqual([2, 1]);
+      const gone = await call(app, { method: 'GET', url: `/api/faces/persons/${c2.id}` });
+      expect(gone.res.statusCode).toBe(404);
+
+      const stray = await createKnownPerson(db, { name: 'Unknown person 3', autoCluster: true });
+      expect((await call(app, { method: 'DELETE', url: `/api/faces/persons/${stray.id}` })).res.statusCode).toBe(204);
+      expect((await audits('person.')).map((a) => a.action)).toStrictEqual([
+        'person.name',
+        'person.merge',
+        'person.delete',
+      ]);
+    });
+
+    it('lists entities and journeys; "this visitor is Jane" copies the entity vectors to her gallery', async () => {
+      const jane = (await findMemberByName(db, 'Jane'))!;
+      const visitor = await seedEntity(db, ['front_door', 'garden'], new Date('2026-03-02T10:00:00Z'));
+      const listed = await call<{ entities: { id: string }[]; total: number }>(app, {
+        method: 'GET',
+        url: '/api/entities?limit=10&known=false',
+      });
+      expect(listed.json.entities.map((e) => e.id)).toContain(visitor.entityId);
+      const journeys = await call<{ journeys: { entity_id: string; cameras: string[] }[] }>(app, {
+        method: 'GET',
+        url: '/api/journeys?multi_camera=true',
+      });
+      expect(journeys.json.journeys[0]).toMatchObject({
+        entity_id: visitor.entityId,
+        cameras: ['front_door', 'garden'],
+      });
+      const badId = await call<ErrorJson>(app, { method: 'GET', url: '/api/entities/not-a-uuid' });
+      expect(badId.res.statusCode).toBe(400);
+
+      const named = await call<Record<string, unknown>>(app, {
+        method: 'POST',
+        url: `/api/entities/${visitor.entityId}/name`,
+        payload: { member_id: jane.id },
+      });
+      expect(named.res.statusCode).toBe(201);
+      expect(named.json).toMatchObject({ source: 'entity', appearance_vectors: 3, reid_model_id: 'reid@abc' });
+      expect(await countPersonEmbeddings(db, jane.id)).toStrictEqual([
+        { modelId: 'reid@abc', source: 'entity', count: 3 },
+      ]);
+      const again = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: `/api/entities/${visitor.entityId}/name`,
+        payload: { member_id: jane.id },
+      });
+      expect(again.res.statusCode).toBe(409);
+      const one = await call<Record<string, unknown>>(app, { method: 'GET', url: `/api/entities/${visitor.entityId}` });
+      expect(one.json).toMatchObject({ member_name: 'Jane', journeys: [{ cameras: ['front_door', 'garden'] }] });
+    });
+
+    it.skipIf(assetsMissing !== undefined)(
+      'enrols from a photo of one person (appearance and face), refuses none, two and non-photos',
+      async () => {
+        const created = await call<{ id: number }>(app, {
+          method: 'POST',
+          url: '/api/household/members',
+          payload: { name: 'Eileen' },
+        });
+        const url = `/api/household/members/${created.json.id}/enrol`;
+        const photo = readFileSync(fixtureImage('person_astronaut.png'));
+        const enrolled = await call<Record<string, unknown>>(app, {
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'image/png' },
+          payload: photo,
+        });
+        expect(enrolled.res.statusCode, enrolled.res.body).toBe(201);
+        expect(enrolled.json).toMatchObject({
+          member_id: created.json.id,
+          source: 'photo',
+          appearance_vectors: 1,
+          reid_model_id: expect.stringMatching(/^person-reidentification-retail-0248\.onnx@[0-9a-f]{12}$/),
+          face: { status: 'enrolled', model_id: expect.stringMatching(/^MobileFaceNet\.onnx@/) },
+        });
+        const member = await getMember(db, created.json.id);
+        expect(member).toMatchObject({ appearanceVectors: 1, faceVectors: 1 });
+        expect(await getKnownPerson(db, member?.knownPersonId ?? 0)).toMatchObject({
+          name: 'Eileen',
+          autoCluster: false,
+        });
+
+        const coffee = await call<ErrorJson>(app, {
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'image/png' },
+          payload: readFileSync(fixtureImage('no_target_coffee.png')),
+        });
+        expect([coffee.res.statusCode, coffee.json.error.field]).toStrictEqual([400, 'image']);
+        expect(coffee.json.error.message).toMatch(/^no person found/);
+        const two = await call<ErrorJson>(app, {
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'image/png' },
+          payload: await collage(fixtureImage('person_astronaut.png')),
+        });
+        expect([two.res.statusCode, two.json.error.message]).toStrictEqual([
+          400,
+          'the photo shows 2 people: crop it to the one to enrol',
+        ]);
+        const garbage = await call<ErrorJson>(app, {
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'image/jpeg' },
+          payload: Buffer.from('not a photo at all'),
+        });
+        expect([garbage.res.statusCode, garbage.json.error.field]).toStrictEqual([400, 'image']);
+        const text = await call<ErrorJson>(app, {
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'text/plain' },
+          payload: 'hello',
+        });
+        expect(text.res.statusCode).toBe(415);
+        const nobody = await call<ErrorJson>(app, {
+          method: 'POST',
+          url: '/api/household/members/999999/enrol',
+          headers: { 'content-type': 'image/png' },
+          payload: photo,
+        });
+        expect(nobody.res.statusCode).toBe(404);
+        // Only the one good enrolment was stored and audited.
+        expect(await getMember(db, created.json.id)).toMatchObject({ appearanceVectors: 1, faceVectors: 1 });
+        expect((await audits('household_member.enrol')).map((a) => a.resource_id)).toStrictEqual([
+          String(created.json.id),
+        ]);
+      },
+    );
+
+    it.skipIf(assetsMissing !== undefined)(
+      'enrols from a past person detection (its photo and box); refuses other objects and missing ones',
+      async () => {
+        const member = (await findMemberByName(db, 'Eileen'))!;
+        const photo = readFileSync(fixtureImage('person_astronaut.png'));
+        const result = await runtime!.detector().then((d) => d.detect(photo));
+        const person = result.detections.find((d) => d.label === 'person')!;
+        const [personId, cupId] = await seedDetections(db, 'front_door', [
+          {
+            objectType: 'person',
+            confidence: person.confidence,
+            box: {
+              x: Math.round(person.box.x),
+              y: Math.round(person.box.y),
+              width: Math.round(person.box.width),
+              height: Math.round(person.box.height),
+            },
+          },
+          { objectType: 'cup', confidence: 0.9 },
+        ]);
+        const source = await db
+          .selectFrom('detections as d')
+          .innerJoin('media_files as f', 'f.id', 'd.media_file_id')
+          .where('d.id', '=', personId as number)
+          .select('f.path')
+          .executeTakeFirstOrThrow();
+        mkdirSync(path.dirname(path.join(mediaRoot, source.path)), { recursive: true });
+        writeFileSync(path.join(mediaRoot, source.path), photo);
+        const url = `/api/household/members/${member.id}/enrol-from-detection`;
+        const enrolled = await call<Record<string, unknown>>(app, {
+          method: 'POST',
+          url,
+          payload: { detection_id: personId },
+        });
+        expect(enrolled.res.statusCode, enrolled.res.body).toBe(201);
+        expect(enrolled.json).toMatchObject({ source: 'detection', appearance_vectors: 1 });
+        const gallery = await db
+          .selectFrom('person_embeddings')
+          .where('member_id', '=', member.id)
+          .select(['source', 'detection_id'])
+          .orderBy('id')
+          .execute();
+        expect(gallery.map((g) => [g.source, g.detection_id === null ? null : Number(g.detection_id)])).toStrictEqual([
+          ['photo', null],
+          ['detection', personId],
+        ]);
+        const cup = await call<ErrorJson>(app, { method: 'POST', url, payload: { detection_id: cupId } });
+        expect([cup.res.statusCode, cup.json.error.field]).toStrictEqual([400, 'detection_id']);
+        expect(cup.json.error.message).toMatch(/not a person/);
+        const none = await call<ErrorJson>(app, { method: 'POST', url, payload: { detection_id: 999_999 } });
+        expect([none.res.statusCode, none.json.error.field]).toStrictEqual([400, 'detection_id']);
+      },
+    );
+
+    it('removing a member through the API removes every vector of theirs, audited with the counts', async () => {
+      const jane = (await findMemberByName(db, 'Jane'))!;
+      const before = await count(db, 'person_embeddings');
+      const removed = await call<{ removed: Record<string, number> }>(app, {
+        method: 'DELETE',
+        url: `/api/household/members/${jane.id}`,
+      });
+      expect(removed.res.statusCode).toBe(200);
+      expect(removed.json.removed).toMatchObject({ appearance_vectors: 3, face_vectors: 2, entities: 1 });
+      expect(await count(db, 'person_embeddings')).toBe(before - 3);
+      expect(await findPersonOfMember(db, jane.id)).toBeUndefined();
+      const left = await db
+        .selectFrom('face_embeddings')
+        .where('person_id', '=', jane.knownPersonId!)
+        .selectAll()
+        .execute();
+      expect(left).toHaveLength(0);
+      expect((await audits('household_member.delete')).map((a) => a.resource_id)).toStrictEqual([String(jane.id)]);
+      const again = await call(app, { method: 'DELETE', url: `/api/household/members/${jane.id}` });
+      expect(again.res.statusCode).toBe(404);
     });
   });
 }
