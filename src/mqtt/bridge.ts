@@ -2,7 +2,7 @@ import type { AlertService } from '../alerts/alert.service.js';
 import { alertToRecord } from '../alerts/alert.service.js';
 import type { ArmingService } from '../alerts/arming.service.js';
 import type { HomeAssistantConfig, MqttConfig } from '../config/schema.js';
-import type { BusEvents } from '../domain/events.js';
+import type { BusEvents, EventRecord } from '../domain/events.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
@@ -18,7 +18,7 @@ import type { MqttPublisher } from './client.js';
 import type { CommandHandler } from './commands.js';
 import { discoveryMessages, discoveryPlan, isOwnDiscoveryPayload } from './discovery.js';
 import { loadEventPicture } from './event-snapshot.js';
-import type { HaComponentSource } from './ha-components.js';
+import type { HaBusHandlers, HaComponentSource, HaUpdate } from './ha-components.js';
 import { LatestEvents } from './latest-events.js';
 import { LiveStates } from './live-states.js';
 import { activeAlertsPayload, alarmStatePayload, riskStatePayload, systemHealthPayload } from './payloads.js';
@@ -43,7 +43,10 @@ export interface BridgeDeps {
   commands: CommandHandler;
   /** The system health sensor's reading: the shared system-status read model. */
   status: Pick<SystemStatus, 'health'>;
-  /** The Home Assistant entities the enabled features add to the hub (discovery, states). */
+  /**
+   * The Home Assistant entities the enabled features add: hub components, devices of their own, states, bus
+   * listeners and security event attributes (ha-components.ts). The bridge is their only reader.
+   */
   components?: readonly HaComponentSource[];
   log: Logger;
   clock: Clock;
@@ -68,6 +71,8 @@ export class MqttBridge {
   private readonly delivery: AlertDelivery;
   private readonly latest = new LatestEvents();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Unsubscribes the component sources' bus listeners. */
+  private readonly busListeners: (() => void)[] = [];
   private collecting = false;
   /** Discovery topics the broker sent back retained while collecting. */
   private readonly retainedSeen = new Set<string>();
@@ -100,6 +105,9 @@ export class MqttBridge {
       onCameraSeen: (id) => this.setCameraOnline(id, true),
       eventPicture: (event) =>
         loadEventPicture({ db: deps.db, mediaRoot: deps.mediaRoot, extractFrames: deps.extractFrames }, event.id),
+      ...(this.sources.some((s) => s.securityEventAttributes !== undefined)
+        ? { securityEventAttributes: (event: EventRecord) => this.securityEventAttributes(event) }
+        : {}),
     });
   }
 
@@ -162,6 +170,7 @@ export class MqttBridge {
       timer.unref();
       this.timers.add(timer);
     };
+    for (const source of this.sources) if (source.onBus !== undefined) this.listen(source.name, source.onBus);
     every(this.deps.ha.health_interval_s * 1000, () => this.publishHealth(), 'health');
     every(60_000, () => this.refreshCameraHealth(), 'camera health');
   }
@@ -170,6 +179,7 @@ export class MqttBridge {
   stop(): void {
     this.stopped = true;
     this.live.stop();
+    for (const off of this.busListeners.splice(0)) off();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
@@ -225,6 +235,8 @@ export class MqttBridge {
     if (!mqtt.discovery) return;
     const cameras = await listCameras(db);
     const zones = await listZones(db);
+    // A source that cannot read its devices fails the run: nothing is cleared on a failed read.
+    const devices = (await Promise.all(this.sources.map((s) => s.devices?.(db) ?? Promise.resolve([])))).flat();
     this.placeholders.clear();
     for (const camera of cameras) if (camera.status === 'unknown') this.placeholders.add(camera.id);
     const messages = discoveryMessages({
@@ -237,7 +249,8 @@ export class MqttBridge {
       alarmCodeRequired: ha.alarm_code !== '',
       alarmCodeFormat: /^\d+$/.test(ha.alarm_code) || ha.alarm_code === '' ? 'number' : 'text',
       motionOffDelayS: ha.motion_off_delay_s,
-      sources: this.deps.components ?? [],
+      sources: this.sources,
+      devices,
     });
     const plan = discoveryPlan(this.published, messages);
     for (const topic of plan.clear) {
@@ -316,17 +329,56 @@ export class MqttBridge {
     await this.refreshComponents();
   }
 
+  private get sources(): readonly HaComponentSource[] {
+    return this.deps.components ?? [];
+  }
+
   /** What the features' Home Assistant entities publish now; their discovery again when their entities changed. */
   private async refreshComponents(): Promise<void> {
     let rediscover = false;
-    for (const source of this.deps.components ?? []) {
+    for (const source of this.sources) {
       if (source.refresh === undefined) continue;
-      const update = await source.refresh(this.deps.db, new Date(this.deps.clock.now()));
-      for (const m of update.messages)
-        this.deps.publisher.publish(m.topic, m.payload, m.retain ? RETAINED : { qos: 1 });
-      rediscover ||= update.rediscover;
+      rediscover = this.apply(await source.refresh(this.deps.db, new Date(this.deps.clock.now()))) || rediscover;
     }
     if (rediscover) await this.publishDiscovery();
+  }
+
+  /** Publishes a source's messages; true when it asks for discovery again. */
+  private apply(update: HaUpdate): boolean {
+    for (const m of update.messages) this.deps.publisher.publish(m.topic, m.payload, m.retain ? RETAINED : { qos: 1 });
+    return update.rediscover;
+  }
+
+  /** Subscribes one source's bus listeners; what each returns is published (failures logged, never thrown). */
+  private listen(name: string, handlers: HaBusHandlers): void {
+    const on = <K extends keyof BusEvents>(event: K) => {
+      const handler = handlers[event];
+      if (handler === undefined) return;
+      const off = this.deps.bus.on(event, async (payload) => {
+        try {
+          const update = await handler(this.deps.db, payload, new Date(this.deps.clock.now()));
+          if (!this.stopped && this.apply(update)) await this.publishDiscovery();
+        } catch (error) {
+          this.warn(`${name} on ${event}`, error);
+        }
+      });
+      this.busListeners.push(off);
+    };
+    for (const event of Object.keys(handlers) as (keyof BusEvents)[]) on(event);
+  }
+
+  /** Every source's extra attributes of a new security event, in source order; a failing source adds none. */
+  private async securityEventAttributes(event: EventRecord): Promise<Record<string, unknown>> {
+    const merged: Record<string, unknown> = {};
+    for (const source of this.sources) {
+      if (source.securityEventAttributes === undefined) continue;
+      try {
+        Object.assign(merged, await source.securityEventAttributes(this.deps.db, event));
+      } catch (error) {
+        this.warn(`${source.name} security event attributes`, error);
+      }
+    }
+    return merged;
   }
 
   private async onCommand(topic: string, payload: Buffer): Promise<void> {

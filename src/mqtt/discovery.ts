@@ -1,6 +1,6 @@
 import { AppError } from '../lib/errors.js';
 import { type Component, cameraComponents, hubComponents, type Scope } from './discovery-components.js';
-import type { HaComponentSource } from './ha-components.js';
+import type { HaComponentSource, HaDevice } from './ha-components.js';
 import { availabilityTopic, cameraObjectId, deviceConfigTopic, discoveryNodeId, hubObjectId } from './topics.js';
 
 /**
@@ -47,6 +47,8 @@ export interface DiscoveryInput {
   motionOffDelayS: number;
   /** The hub entities the enabled features add (GPU statistics, ...). */
   sources?: readonly HaComponentSource[];
+  /** The devices of their own the enabled features add (household members), as their `devices` read them. */
+  devices?: readonly HaDevice[];
 }
 
 export const MANUFACTURER = 'HSI';
@@ -71,9 +73,14 @@ function checkCameraIds(cameras: DiscoveryInput['cameras']): void {
   }
 }
 
+/** A source device's object id: `<node>_<key>`, characters outside `[a-zA-Z0-9_-]` as `_`. */
+export const sourceDeviceObjectId = (base: string, key: string): string =>
+  `${discoveryNodeId(base)}_${key.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
+
 /**
- * The discovery messages for the hub and every camera, in that order. Zones of cameras not in `cameras` are left
- * out until their camera exists. Throws INVALID_INPUT for a camera id `hub` or a duplicate camera id.
+ * The discovery messages for the hub, every camera, then the features' own devices, in that order. Zones of cameras
+ * not in `cameras` are left out until their camera exists; a feature device whose object id is taken (the hub, a
+ * camera, an earlier device) is left out. Throws INVALID_INPUT for a camera id `hub` or a duplicate camera id.
  */
 export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
   checkCameraIds(input.cameras);
@@ -118,6 +125,30 @@ export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
         },
         o: origin,
         cmps: cameraComponents(input, cam, camera.id),
+        qos: 1,
+      },
+    });
+  }
+  const taken = new Set(messages.map((m) => m.topic));
+  for (const device of input.devices ?? []) {
+    const objectId = sourceDeviceObjectId(base, device.key);
+    const topic = deviceConfigTopic(input.discoveryPrefix, objectId);
+    if (taken.has(topic)) continue;
+    taken.add(topic);
+    const scope: Scope = { idPrefix: objectId, availability: serviceAvailability, shared: {} };
+    messages.push({
+      topic,
+      payload: {
+        dev: {
+          identifiers: [objectId],
+          name: device.name,
+          manufacturer: MANUFACTURER,
+          model: device.model,
+          sw_version: input.version,
+          via_device: hubId,
+        },
+        o: origin,
+        cmps: device.components(input, scope),
         qos: 1,
       },
     });

@@ -38,6 +38,11 @@ export interface LiveStatesDeps {
   onCameraSeen: (cameraId: string) => void;
   /** The source picture of an event's best frame (event-snapshot.ts); absent: events publish no picture. */
   eventPicture?: (event: EventRecord) => Promise<EventPicture | undefined>;
+  /**
+   * Extra attributes of a new event's `security_event` entity (the features' `securityEventAttributes`: who was
+   * seen); never throws. The core keys win over them.
+   */
+  securityEventAttributes?: (event: EventRecord) => Promise<Record<string, unknown>>;
 }
 
 const RETAINED = { retain: true, qos: 1 } as const;
@@ -80,11 +85,14 @@ export class LiveStates {
       bus.on('event.created', ({ event }) =>
         this.serial(event.cameraId, async () => {
           await this.publishEventPicture(event);
+          const extra = (await this.deps.securityEventAttributes?.(event)) ?? {};
           this.publishEvent('new', event);
           // Fires once per visit: updates and the end of the visit change the sensors only.
+          const core = securityEventEntityPayload(event);
+          const added = Object.fromEntries(Object.entries(extra).filter(([key]) => !(key in core)));
           this.deps.publisher.publish(
             t.securityEventTopic(this.deps.base, event.cameraId),
-            JSON.stringify(securityEventEntityPayload(event)),
+            JSON.stringify({ ...core, ...added }),
             EVENT,
           );
           // Created already final (no fast path): its visit ends with it (the risk sensors already show it).

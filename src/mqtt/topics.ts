@@ -11,6 +11,9 @@ import { AppError } from '../lib/errors.js';
  * - `cameras/<id>/security_event`: one `{"event_type": "<level>", …}` per new security event
  * - `hub/alert`: one `{"event_type": "<severity>", …}` per new alert
  * - `hub/active_alerts`: retained `{"count": n, "alerts": [newest 10]}`
+ * - `hub/stranger`: one `{"event_type": "stranger", …}` per security event that shows an unknown person
+ * - `hub/visitors_today`: retained `{"count": n, "since": "<local midnight>"}`
+ * - `members/<id>/state`: retained JSON of a household member (last seen, camera, via, present)
  */
 
 export type AlertCommand = 'acknowledge' | 'dismiss';
@@ -57,6 +60,11 @@ export const systemHealthTopic = (base: string): string => under(base, 'health',
 export const gpuHealthTopic = (base: string): string => under(base, 'health', 'gpu');
 export const hubAlertEventTopic = (base: string): string => under(base, 'hub', 'alert');
 export const activeAlertsTopic = (base: string): string => under(base, 'hub', 'active_alerts');
+export const strangerEventTopic = (base: string): string => under(base, 'hub', 'stranger');
+export const visitorsTodayTopic = (base: string): string => under(base, 'hub', 'visitors_today');
+/** A household member's retained state (identity feature): last seen, where, how, and whether present. */
+export const memberStateTopic = (base: string, memberId: number): string =>
+  under(base, 'members', level(String(memberId), 'member id'), 'state');
 
 export const cameraHealthTopic = (base: string, cameraId: string): string =>
   under(base, 'health', 'cameras', level(cameraId, 'camera id'));
