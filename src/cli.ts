@@ -9,6 +9,10 @@ const OPTIONS = {
   roles: { type: 'string' },
   camera: { type: 'string' },
   all: { type: 'boolean' },
+  name: { type: 'string' },
+  role: { type: 'string' },
+  trust: { type: 'string' },
+  photo: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

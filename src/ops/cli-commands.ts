@@ -11,6 +11,7 @@ import { migrate } from '../storage/migrate.js';
 import { importCommand, reprocessCommand, retentionCommand } from './cli-ops.js';
 import { createDbLogStream } from './db-log-stream.js';
 import { defaultDoctorDeps, runDoctor } from './doctor.js';
+import { householdCommand } from './household-commands.js';
 import { listDeadLetters, requeueDeadLetters, showStatus } from './media-commands.js';
 import { onStopSignals } from './stop-signals.js';
 
@@ -21,6 +22,10 @@ export interface CommandOptions {
   roles?: string | undefined;
   camera?: string | undefined;
   all?: boolean | undefined;
+  name?: string | undefined;
+  role?: string | undefined;
+  trust?: string | undefined;
+  photo?: string[] | undefined;
 }
 
 export async function runCommand(command: string, rest: string[], values: CommandOptions): Promise<number> {
@@ -58,6 +63,8 @@ export async function runCommand(command: string, rest: string[], values: Comman
       return withStore(config, log, (store) =>
         importCommand(store, config, log, rest[0], values.camera, process.stdout),
       );
+    case 'household':
+      return withStore(config, log, (store) => householdCommand(store, config, log, rest, values, process.stdout));
     default:
       process.stderr.write(`hsi: unknown command: ${command}\n`);
       return 2;

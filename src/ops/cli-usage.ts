@@ -101,6 +101,30 @@ export const COMMANDS: readonly CommandHelp[] = [
       CONFIG_OPTION,
     ],
   },
+  {
+    name: 'household',
+    synopsis: 'add|list|remove|enrol …',
+    summary: 'add, list, remove and enrol household members (people who should not alarm)',
+    details: [
+      '  hsi household add --name NAME [--role ROLE] [--trust LEVEL] [--photo FILE]…',
+      '  hsi household list',
+      '  hsi household remove ID|NAME',
+      '  hsi household enrol ID|NAME PHOTO…',
+      '',
+      'add      a member; each --photo enrols them (the photo must show exactly that one person; with',
+      '         identity.faces.enabled their face too). A refused photo adds nothing.',
+      '         --role    resident (default), family, service_worker, frequent_visitor',
+      '         --trust   full (default: never alarms on their own), partial, monitor (recognised and logged only)',
+      'list     members with their appearance and face vector counts',
+      'remove   a member and every vector of theirs (gallery, face identity, matched sightings, entities)',
+      'enrol    more photos of a member',
+      '',
+      'Enrolment runs the detector, re-identification and face models of the configuration on this machine.',
+      'Changes are audited (actor cli). On the embedded database, stop the service first.',
+      '',
+      CONFIG_OPTION,
+    ],
+  },
 ];
 
 export function findCommand(name: string): CommandHelp | undefined {

@@ -738,9 +738,48 @@ for (const engine of ENGINES) {
           payload: photo,
         });
         expect(nobody.res.statusCode).toBe(404);
-        // Only the one good enrolment was stored and audited.
-        expect(await getMember(db, created.json.id)).toMatchObject({ appearanceVectors: 1, faceVectors: 1 });
+
+        // The face covered: the person is still found, no face is; the appearance alone is enrolled, unless the
+        // caller requires a face.
+        const person = (await runtime!.detector().then((d) => d.detect(photo))).detections.find(
+          (d) => d.label === 'person',
+        )!.box;
+        const cover = await sharp({
+          create: {
+            width: Math.round(person.width),
+            height: Math.round(person.height * 0.3),
+            channels: 3,
+            background: '#777777',
+          },
+        })
+          .png()
+          .toBuffer();
+        const faceless = await sharp(photo)
+          .removeAlpha()
+          .composite([{ input: cover, left: Math.round(person.x), top: Math.round(person.y) }])
+          .png()
+          .toBuffer();
+        const required = await call<ErrorJson>(app, {
+          method: 'POST',
+          url: `${url}?require_face=true`,
+          headers: { 'content-type': 'image/png' },
+          payload: faceless,
+        });
+        expect([required.res.statusCode, required.json.error.field]).toStrictEqual([400, 'image']);
+        expect(required.json.error.message).toMatch(/^no face found on the person/);
+        const appearanceOnly = await call<Record<string, unknown>>(app, {
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'image/png' },
+          payload: faceless,
+        });
+        expect(appearanceOnly.res.statusCode).toBe(201);
+        expect(appearanceOnly.json).toMatchObject({ appearance_vectors: 1, face: { status: 'none found' } });
+
+        // Only the two accepted enrolments were stored and audited.
+        expect(await getMember(db, created.json.id)).toMatchObject({ appearanceVectors: 2, faceVectors: 1 });
         expect((await audits('household_member.enrol')).map((a) => a.resource_id)).toStrictEqual([
+          String(created.json.id),
           String(created.json.id),
         ]);
       },
@@ -789,6 +828,7 @@ for (const engine of ENGINES) {
           .orderBy('id')
           .execute();
         expect(gallery.map((g) => [g.source, g.detection_id === null ? null : Number(g.detection_id)])).toStrictEqual([
+          ['photo', null],
           ['photo', null],
           ['detection', personId],
         ]);
