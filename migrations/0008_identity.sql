@@ -158,6 +158,7 @@ CREATE TABLE reid_embeddings (
 );
 CREATE INDEX idx_reid_entity ON reid_embeddings (entity_id, detected_at);
 CREATE INDEX idx_reid_time ON reid_embeddings (detected_at);
+CREATE INDEX idx_reid_member ON reid_embeddings (member_id, detected_at) WHERE member_id IS NOT NULL;
 
 -- Identity conditions of alert rules: only when someone unknown was seen; only for these members; never when
 -- everyone seen was a trusted member within their schedule.

@@ -26,6 +26,9 @@ export const ADDON_OPTION_KEYS: Readonly<Record<string, string>> = {
   ftp_enabled: 'ftp.enabled',
   ftp_passive_url: 'ftp.passive_url',
   ftp_users: 'ftp.users',
+  identity_enabled: 'identity.enabled',
+  identity_models_dir: 'identity.models_dir',
+  face_recognition: 'identity.faces.enabled',
 };
 
 /**

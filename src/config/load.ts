@@ -255,8 +255,9 @@ function resolvePaths(config: Config, cwd: string, schema: SchemaNode): Config {
   if (result.detector.model === '') {
     result.detector.model = path.join(result.assets_dir, 'models', DEFAULT_MODEL_FILES[result.detector.model_type]);
   }
-  const model = (file: string) => path.join(result.assets_dir, 'models', file);
   const identity = result.identity;
+  const modelsDir = identity.models_dir === '' ? path.join(result.assets_dir, 'models') : identity.models_dir;
+  const model = (file: string) => path.join(modelsDir, file);
   if (identity.reid_model === '') identity.reid_model = model(DEFAULT_IDENTITY_MODELS.reid);
   if (identity.faces.detector_model === '') identity.faces.detector_model = model(DEFAULT_IDENTITY_MODELS.faceDetector);
   if (identity.faces.embedding_model === '')

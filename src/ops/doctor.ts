@@ -115,6 +115,7 @@ export function doctorChecks(config: Config, deps: DoctorDeps): DoctorCheck[] {
       if (!modelFileOk) return skip('the model file check failed');
       return modelLoadCheck(config, deps);
     }),
+    ...(config.identity.enabled ? [check('identity', 30 * SECOND, () => identityModelsCheck(config, deps))] : []),
     check('ffmpeg', 10 * SECOND, () => ffmpegCheck(config.ingest.ffmpeg_path, deps)),
     check('database', 20 * SECOND, () => databaseCheck(config, deps)),
     check('redis', 10 * SECOND, () => redisCheck(config.redis.url, deps)),
@@ -200,6 +201,32 @@ async function modelFileCheck(config: Config, deps: DoctorDeps): Promise<CheckRe
     return fail(`${file} has sha256 ${sha}, not the published ${known} (corrupt or partial download)`, fetchHint);
   }
   return ok(`${file} (sha256 ${sha.slice(0, 12)}…${known === sha ? ', matches the published model' : ''})`);
+}
+
+/** With identity on (the check is listed only then), the model files it loads at start (the re-id model; the face models unless faces are off). */
+async function identityModelsCheck(config: Config, deps: DoctorDeps): Promise<CheckResult> {
+  const identity = config.identity;
+  const files: [string, string][] = [['identity.reid_model', identity.reid_model]];
+  if (identity.faces.enabled) {
+    files.push(['identity.faces.detector_model', identity.faces.detector_model]);
+    files.push(['identity.faces.embedding_model', identity.faces.embedding_model]);
+  }
+  const missing: string[] = [];
+  for (const [key, file] of files) {
+    try {
+      await deps.fileSha256(file);
+    } catch (error) {
+      missing.push(`${key}: ${file} cannot be read (${fsCode(error)})`);
+    }
+  }
+  if (missing.length > 0) {
+    return fail(
+      missing.join('; '),
+      'put the models in identity.models_dir (docs/IDENTITY.md says where to get them), or set the paths; ' +
+        'without them identity leaves those steps out and detection goes on',
+    );
+  }
+  return ok(files.map(([, file]) => path.basename(file)).join(', '));
 }
 
 async function modelLoadCheck(config: Config, deps: DoctorDeps): Promise<CheckResult> {

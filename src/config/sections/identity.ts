@@ -19,6 +19,7 @@ export interface FacesConfig {
 
 export interface IdentityConfig {
   enabled: boolean;
+  models_dir: string;
   reid_model: string;
   member_threshold: number;
   entity_threshold: number;
@@ -45,6 +46,7 @@ export const identitySchema: JSONSchemaType<IdentityConfig> = {
   additionalProperties: false,
   required: [
     'enabled',
+    'models_dir',
     'reid_model',
     'member_threshold',
     'entity_threshold',
@@ -61,12 +63,21 @@ export const identitySchema: JSONSchemaType<IdentityConfig> = {
         'people seen before, and gives the analysis who was seen. Events wait for it (the enrichment stage).',
       default: false,
     },
+    models_dir: {
+      type: 'string',
+      title: 'Identity models folder',
+      description:
+        "Where the identity models left '' below are looked for. '' is `<assets_dir>/models/`. The container image " +
+        'does not ship them: put the three files in a folder of your own and point this at it.',
+      default: '',
+      'x-path': true,
+    },
     reid_model: {
       type: 'string',
       title: 'Re-identification model',
       description:
         "ONNX person re-identification model (NHWC 1x256x128x3 BGR in, one vector out). '' uses " +
-        `\`<assets_dir>/models/${DEFAULT_IDENTITY_MODELS.reid}\` (Intel Open Model Zoo, Apache-2.0).`,
+        `\`${DEFAULT_IDENTITY_MODELS.reid}\` in \`models_dir\` (Intel Open Model Zoo, Apache-2.0).`,
       default: '',
       'x-path': true,
     },
@@ -119,7 +130,7 @@ export const identitySchema: JSONSchemaType<IdentityConfig> = {
         detector_model: {
           type: 'string',
           title: 'Face detector model',
-          description: `UltraFace ONNX model. '' uses \`<assets_dir>/models/${DEFAULT_IDENTITY_MODELS.faceDetector}\` (MIT).`,
+          description: `UltraFace ONNX model. '' uses \`${DEFAULT_IDENTITY_MODELS.faceDetector}\` in \`identity.models_dir\` (MIT).`,
           default: '',
           'x-path': true,
         },
@@ -128,7 +139,7 @@ export const identitySchema: JSONSchemaType<IdentityConfig> = {
           title: 'Face embedding model',
           description:
             'Any ONNX face embedding model taking a 1x3x112x112 RGB face ((x-127.5)/127.5). ' +
-            `'' uses \`<assets_dir>/models/${DEFAULT_IDENTITY_MODELS.faceEmbedder}\`, whose weights were trained on ` +
+            `'' uses \`${DEFAULT_IDENTITY_MODELS.faceEmbedder}\` in \`identity.models_dir\`, whose weights were trained on ` +
             'MS1M-derived data under research-only terms: fine for evaluation, supply your own model for production.',
           default: '',
           'x-path': true,

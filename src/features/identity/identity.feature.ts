@@ -1,7 +1,9 @@
 import { defineFeature, type Feature } from '../../feature.js';
 import { faceProcessor } from './face.processor.js';
+import { identityHaSource } from './ha-entities.js';
 import { identityFactSource } from './identity-source.js';
 import { reidProcessor } from './reid.processor.js';
+import { identityRoutes } from './routes.js';
 
 /**
  * Who HSI sees (issue 13): person re-identification and faces as frame processors in the enrichment stage, the
@@ -20,5 +22,7 @@ export function identityFeature(): Feature {
       ...(config.identity.faces.enabled ? [faceProcessor(config)] : []),
     ],
     factSources: () => [identityFactSource()],
+    haComponents: (config) => [identityHaSource(config)],
+    routes: (config) => [identityRoutes(config)],
   });
 }

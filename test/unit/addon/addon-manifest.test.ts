@@ -147,8 +147,10 @@ describe('ha-addon/config.yaml', () => {
     }
     for (const [option, value] of Object.entries(addonDefaults)) {
       const leaf = leaves.get(ADDON_OPTION_KEYS[option] ?? '');
-      // media_root is the one default the add-on changes (the shared /media folder).
+      // The add-on changes two defaults: media_root (the shared /media folder) and the identity models folder (the
+      // add-on's own folder, since the image does not ship those models).
       if (option === 'media_root') expect(value).toBe('/media/hsi');
+      else if (option === 'identity_models_dir') expect(value).toBe('/config/models');
       else expect(value, option).toStrictEqual(leaf?.default);
     }
   });

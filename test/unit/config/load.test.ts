@@ -171,7 +171,7 @@ describe('loadConfig errors', () => {
       'Invalid configuration (8 errors); fix or remove these keys (see docs/CONFIGURATION.md):',
       "  queue.attempts (from HSI_QUEUE_ATTEMPTS): expected an integer, got 'three'",
       `  colour (from ${file}): unknown key; expected one of: data_dir, media_root, assets_dir, database, redis, ` +
-        'detector, ingest, queue, batching, analysis, site, zones, alerts, mqtt, homeassistant, http, ftp, retention, log',
+        'detector, ingest, queue, batching, analysis, site, zones, alerts, identity, mqtt, homeassistant, http, ftp, retention, log',
       "  database.url (from HSI_DATABASE_URL): must be '' or a postgres:// URL",
       `  detector.device (from ${optionsFile}): must be one of: auto, cpu, cuda`,
       '  detector.confidence (from HSI_DETECTOR_CONFIDENCE): must be <= 1',

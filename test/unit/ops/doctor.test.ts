@@ -73,6 +73,27 @@ describe('runDoctor', () => {
     expect(code).toBe(0);
   });
 
+  it('with identity on, checks its model files and says where they go when one is missing', async () => {
+    const config = baseConfig();
+    config.identity.enabled = true;
+    config.identity.reid_model = '/models/person-reidentification-retail-0248.onnx';
+    config.identity.faces.detector_model = '/models/version-RFB-320.onnx';
+    config.identity.faces.embedding_model = '/models/MobileFaceNet.onnx';
+    const missing = Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    const fileSha256 = async (file: string) => {
+      if (file.endsWith('MobileFaceNet.onnx')) throw missing;
+      return KNOWN_MODEL_SHA256['yolox_nano.onnx'] ?? '';
+    };
+    const { code, lines } = await doctor(config, fakeDeps({ fileSha256 }));
+    expect(lines).toContain(
+      'FAIL  identity       identity.faces.embedding_model: /models/MobileFaceNet.onnx cannot be read (ENOENT)',
+    );
+    expect(code).toBe(1);
+    config.identity.faces.enabled = false;
+    const { lines: noFaces } = await doctor(config, fakeDeps({ fileSha256 }));
+    expect(noFaces).toContain('ok    identity       person-reidentification-retail-0248.onnx');
+  });
+
   it('says what to fix for each failure and exits 1', async () => {
     const config = baseConfig();
     config.analysis = { ...config.analysis, provider: 'openai', url: 'http://llm:8080', model: 'm' };
