@@ -373,14 +373,23 @@ const vehicleInput = (body: Partial<VehicleBody>): Partial<VehicleInput> => ({
   ...(body.trusted === undefined ? {} : { trusted: body.trusted }),
 });
 
-/** Domain validation (AppError INVALID_INPUT starting with the field) as a 400 naming that field. */
+/** Model files that cannot be opened: the service's configuration, not the request, is at fault. */
+const MODEL_ERRORS = new Set(['MODEL_MISSING', 'MODEL_INVALID', 'DEVICE_UNAVAILABLE']);
+
+/**
+ * Domain validation (AppError INVALID_INPUT starting with the field) as a 400 naming that field, a refused
+ * enrolment as a 400 naming its input, and a model that cannot be opened as a 503 saying which.
+ */
 async function validated<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof EnrolmentRefused) throw badRequest(error.field, error.message);
-    if (error instanceof AppError && error.code === 'INVALID_INPUT' && !(error instanceof ApiError)) {
+    if (error instanceof AppError && error.code === 'INVALID_INPUT') {
       throw badRequest(leadingField(error.message) ?? 'body', error.message);
+    }
+    if (error instanceof AppError && MODEL_ERRORS.has(error.code)) {
+      throw new ApiError(503, error.code, `enrolment is unavailable: ${error.message}`);
     }
     throw error;
   }
@@ -631,7 +640,7 @@ function enrolmentRoutes(
           consumes: PHOTO_TYPES,
           params: idParams,
           querystring: { type: 'object', additionalProperties: false, properties: { require_face: requireFace } },
-          response: { 201: enrolmentSchema, ...errors(400, 404, 413, 415) },
+          response: { 201: enrolmentSchema, ...errors(400, 404, 413, 415, 503) },
         },
       },
       async (request, reply) => {
@@ -669,7 +678,7 @@ function enrolmentRoutes(
             require_face: requireFace,
           },
         },
-        response: { 201: enrolmentSchema, ...errors(400, 404) },
+        response: { 201: enrolmentSchema, ...errors(400, 404, 503) },
       },
     },
     async (request, reply) => {

@@ -373,6 +373,35 @@ async function collage(file: string): Promise<Buffer> {
     .toBuffer();
 }
 
+/** The API with the identity routes over `db`; `models` absent: the routes open their own runtime. */
+async function identityApi(
+  db: Db,
+  config: Config,
+  models?: OnnxModelRuntime,
+): Promise<{ app: FastifyInstance; closeQueues: () => Promise<void> }> {
+  const log = silentLogger();
+  const bus = new EventBus<BusEvents>(log);
+  const queues = new MemoryQueueFactory({ clock: systemClock, log });
+  const detection = queues.create<DetectionJob>('detection', { attempts: 1, backoffMs: 1 });
+  const analysis = queues.create<AnalysisJob>('analysis', { attempts: 1, backoffMs: 1 });
+  const views = { detection, analysis };
+  const app = await createApi(config, {
+    db,
+    bus,
+    alerts: new AlertService({ db, bus, log, clock: systemClock }),
+    arming: new ArmingService({ db, bus, log, clock: systemClock }),
+    queues: views,
+    checks: readinessChecks(db, views, () => true),
+    enqueueDetection: detectionEnqueuer(detection),
+    extractFrames: async () => [],
+    ...(models === undefined ? {} : { models }),
+    routes: [identityRoutes(config)],
+    log,
+    clock: systemClock,
+  });
+  return { app, closeQueues: () => queues.close() };
+}
+
 let runtime: OnnxModelRuntime | undefined;
 afterAll(async () => runtime?.close());
 
@@ -394,28 +423,8 @@ for (const engine of ENGINES) {
       db = t.store.db;
       mediaRoot = mkdtempSync(path.join(os.tmpdir(), 'hsi-household-'));
       config = testConfig(mediaRoot);
-      const log = silentLogger();
-      runtime ??= new OnnxModelRuntime({ config, log });
-      const bus = new EventBus<BusEvents>(log);
-      const queues = new MemoryQueueFactory({ clock: systemClock, log });
-      const detection = queues.create<DetectionJob>('detection', { attempts: 1, backoffMs: 1 });
-      const analysis = queues.create<AnalysisJob>('analysis', { attempts: 1, backoffMs: 1 });
-      const views = { detection, analysis };
-      app = await createApi(config, {
-        db,
-        bus,
-        alerts: new AlertService({ db, bus, log, clock: systemClock }),
-        arming: new ArmingService({ db, bus, log, clock: systemClock }),
-        queues: views,
-        checks: readinessChecks(db, views, () => true),
-        enqueueDetection: detectionEnqueuer(detection),
-        extractFrames: async () => [],
-        models: runtime,
-        routes: [identityRoutes(config)],
-        log,
-        clock: systemClock,
-      });
-      closeQueues = () => queues.close();
+      runtime ??= new OnnxModelRuntime({ config, log: silentLogger() });
+      ({ app, closeQueues } = await identityApi(db, config, runtime));
       await seedDetections(db, 'front_door', []);
       await upsertZoneByName(db, {
         cameraId: 'front_door',
@@ -863,3 +872,38 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe.skipIf(assetsMissing !== undefined)('household enrolment without a shared model runtime', () => {
+  it('opens its own on the first enrolment; a model file that is missing answers 503 naming the setting', async () => {
+    const t = await createTestStore('pglite');
+    const mediaRoot = mkdtempSync(path.join(os.tmpdir(), 'hsi-household-'));
+    const good = testConfig(mediaRoot);
+    const broken: Config = { ...good, identity: { ...good.identity, reid_model: path.join(mediaRoot, 'gone.onnx') } };
+    const apis = [await identityApi(t.store.db, good), await identityApi(t.store.db, broken)];
+    try {
+      const member = await createMember(t.store.db, { name: 'Eileen' });
+      const enrol = (app: FastifyInstance) =>
+        call<Record<string, unknown>>(app, {
+          method: 'POST',
+          url: `/api/household/members/${member.id}/enrol`,
+          headers: { 'content-type': 'image/png' },
+          payload: readFileSync(fixtureImage('person_astronaut.png')),
+        });
+      const ok = await enrol(apis[0]!.app);
+      expect(ok.res.statusCode, ok.res.body).toBe(201);
+      const failed = (await enrol(apis[1]!.app)) as unknown as { res: { statusCode: number }; json: ErrorJson };
+      expect([failed.res.statusCode, failed.json.error.code]).toStrictEqual([503, 'MODEL_MISSING']);
+      expect(failed.json.error.message).toMatch(
+        /^enrolment is unavailable: identity\.reid_model: model file .*gone\.onnx/,
+      );
+      expect(await getMember(t.store.db, member.id)).toMatchObject({ appearanceVectors: 1 });
+    } finally {
+      for (const api of apis) {
+        await api.app.close();
+        await api.closeQueues();
+      }
+      await t.dispose();
+      rmSync(mediaRoot, { recursive: true, force: true });
+    }
+  });
+});
