@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { silentLogger } from '../../src/lib/logger.js';
+import { type Logger, silentLogger } from '../../src/lib/logger.js';
 import { type Hsi, type StartOptions, startHsi } from '../../src/main.js';
 import type { Db } from '../../src/storage/database.js';
 import type { MediaFileRow } from '../../src/storage/tables/media-file.table.js';
@@ -86,10 +86,11 @@ export async function startTestHsi(
   backends: Backends,
   extra: Record<string, string> = {},
   options: StartOptions = {},
+  log: Logger = silentLogger(),
 ): Promise<TestHsi> {
   const { env, root, dropDatabase } = await testEnvironment(backends, extra);
   const { config } = loadConfig({ env, cwd: process.cwd(), optionsFile: path.join(root, 'no-options.json') });
-  const hsi = await startHsi(config, silentLogger(), options);
+  const hsi = await startHsi(config, log, options);
   return {
     hsi,
     config,

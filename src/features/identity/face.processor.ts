@@ -2,8 +2,8 @@ import type { Config } from '../../config/schema.js';
 import type { EnrichmentResult, FrameProcessor } from '../../enrichment/contract.js';
 import type { DbOrTx } from '../../storage/database.js';
 import type { Embedder, FaceDetector } from './contract.js';
+import { addFaceEmbedding } from './household.repository.js';
 import {
-  addFaceEmbedding,
   assignFaceEvents,
   deleteFaceEventsOf,
   detectionPlaces,

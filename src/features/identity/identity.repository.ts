@@ -309,23 +309,6 @@ export async function insertFaceCluster(db: DbOrTx): Promise<number> {
   return row.id;
 }
 
-/** Adds a face vector to a person's (or cluster's) gallery. */
-export async function addFaceEmbedding(
-  db: DbOrTx,
-  f: { personId: number; modelId: string; vector: Float32Array; quality: number; faceEventId: number | null },
-): Promise<void> {
-  await db
-    .insertInto('face_embeddings')
-    .values({
-      person_id: f.personId,
-      model_id: f.modelId,
-      embedding: vectorToBytes(f.vector),
-      quality: f.quality,
-      face_event_id: f.faceEventId,
-    })
-    .execute();
-}
-
 /** How many face vectors a person's gallery holds. */
 export async function faceGallerySize(db: DbOrTx, personId: number): Promise<number> {
   const { n } = await db

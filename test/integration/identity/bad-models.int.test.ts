@@ -1,12 +1,11 @@
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/lib/logger.js';
-import { startHsi } from '../../../src/main.js';
 import { enrichmentRunsOf } from '../../../src/storage/enrichment.repository.js';
 import { fixtureImage, missingAsset, modelPath } from '../../support/env.js';
-import { type TestHsi, testEnvironment, waitFor, waitForMedia } from '../../support/hsi.js';
+import { startTestHsi, type TestHsi, waitFor, waitForMedia } from '../../support/hsi.js';
 
 const PHOTO = fixtureImage('person_astronaut.png');
 const assetsMissing = missingAsset(
@@ -17,46 +16,32 @@ const assetsMissing = missingAsset(
 
 describe.skipIf(assetsMissing !== undefined)('identity with the face detector model missing', () => {
   let t: TestHsi;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'hsi-bad-models-'));
   const logged: { level: number; msg: string }[] = [];
 
   beforeAll(async () => {
-    const root = path.join(process.env.TMPDIR ?? '/tmp', `hsi-bad-models-${process.pid}`);
-    mkdirSync(root, { recursive: true });
     // Every log line, to see what the owner is told at start.
     const sink = { write: (line: string) => logged.push(JSON.parse(line) as { level: number; msg: string }) };
     const log = createLogger('info', sink as unknown as NodeJS.WritableStream);
-    const {
-      env,
-      root: envRoot,
-      dropDatabase,
-    } = await testEnvironment('pglite+memory', {
+    const env = {
       HSI_IDENTITY_ENABLED: 'true',
       HSI_IDENTITY_FACES_DETECTOR_MODEL: path.join(root, 'missing', 'version-RFB-320.onnx'),
       HSI_BATCHING_IDLE_SECONDS: '1',
-    });
-    const { config } = loadConfig({ env, cwd: process.cwd(), optionsFile: path.join(envRoot, 'none.json') });
-    const hsi = await startHsi(config, log);
-    t = {
-      hsi,
-      config,
-      mediaRoot: config.media_root,
-      async dispose() {
-        await hsi.stop();
-        await dropDatabase();
-        rmSync(envRoot, { recursive: true, force: true });
-        rmSync(root, { recursive: true, force: true });
-      },
     };
+    t = await startTestHsi('pglite+memory', env, {}, log);
     await t.hsi.reconciled;
   });
-  afterAll(async () => t?.dispose());
+  afterAll(async () => {
+    await t?.dispose();
+    rmSync(root, { recursive: true, force: true });
+  });
 
   it('starts, names the missing file and its setting, and re-identifies and detects as usual', async () => {
     const errors = logged.filter((l) => l.level >= 50).map((l) => l.msg);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('frame processor faces did not start');
     expect(errors[0]).toContain('identity.faces.detector_model');
-    expect(errors[0]).toContain('version-RFB-320.onnx');
+    expect(errors[0]).toContain(path.join(root, 'missing', 'version-RFB-320.onnx'));
 
     mkdirSync(path.join(t.mediaRoot, 'porch'), { recursive: true });
     copyFileSync(PHOTO, path.join(t.mediaRoot, 'porch', 'a.png'));

@@ -4,7 +4,7 @@ import type { DecodedFrame } from '../../../enrichment/contract.js';
 import type { ModelRuntime } from '../../../models/model-runtime.js';
 import type { FaceBox, FaceDetector } from '../contract.js';
 import { resizeRgb, rgbToNchw } from './image.js';
-import { describeValues, invalidModel, openModel, shapeOf, staticDim } from './model-id.js';
+import { describeValues, floatOutput, invalidModel, openModel, shapeOf, staticDim } from './model-id.js';
 
 export interface FaceDetectorOptions {
   /** Faces scoring below this are dropped (default 0.7, UltraFace's own). */
@@ -115,17 +115,4 @@ function resolveIo(session: InferenceSession, modelPath: string, configKey: stri
     scores: scores.name,
     boxes: boxes.name,
   };
-}
-
-function floatOutput(
-  outputs: InferenceSession.ReturnType,
-  name: string,
-  modelPath: string,
-  configKey: string,
-): Float32Array {
-  const value = outputs[name];
-  if (value === undefined || !(value.data instanceof Float32Array)) {
-    throw invalidModel(modelPath, configKey, `its output '${name}' is missing or not float32`);
-  }
-  return value.data;
 }

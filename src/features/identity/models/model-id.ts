@@ -74,3 +74,17 @@ export function describeValues(values: readonly InferenceSession.ValueMetadata[]
   if (values.length === 0) return 'nothing';
   return values.map((v) => `'${v.name}' [${shapeOf(v).join(',')}]`).join(', ');
 }
+
+/** The named output of a run as float32 data; anything else is MODEL_INVALID naming `configKey`. */
+export function floatOutput(
+  outputs: InferenceSession.ReturnType,
+  name: string,
+  modelPath: string,
+  configKey: string,
+): Float32Array {
+  const value = outputs[name];
+  if (value === undefined || !(value.data instanceof Float32Array)) {
+    throw invalidModel(modelPath, configKey, `its output '${name}' is missing or not float32`);
+  }
+  return value.data;
+}

@@ -3,7 +3,7 @@ import type { DecodedFrame } from '../../../enrichment/contract.js';
 import { AppError, errorMessage } from '../../../lib/errors.js';
 import type { Embedder } from '../contract.js';
 import { normalize } from '../vectors.js';
-import { invalidModel, type OpenedModel } from './model-id.js';
+import { floatOutput, invalidModel, type OpenedModel } from './model-id.js';
 
 /** How an embedder feeds its model: the input's name and shape, and the image made into that input's data. */
 export interface EmbedderInput {
@@ -53,17 +53,15 @@ function vectorOf(
   modelPath: string,
   configKey: string,
 ): Float32Array {
-  const value = outputs[name];
-  if (value === undefined || !(value.data instanceof Float32Array)) {
-    throw invalidModel(modelPath, configKey, `its output '${name}' is missing or not float32`);
-  }
-  const wide = value.dims.filter((d) => d > 1);
+  const data = floatOutput(outputs, name, modelPath, configKey);
+  const dims = outputs[name]?.dims ?? [];
+  const wide = dims.filter((d) => d > 1);
   if (wide.length !== 1) {
     throw invalidModel(
       modelPath,
       configKey,
-      `expected one vector out (e.g. [1,256]), got '${name}' [${value.dims.join(',')}]: is this an embedding model?`,
+      `expected one vector out (e.g. [1,256]), got '${name}' [${dims.join(',')}]: is this an embedding model?`,
     );
   }
-  return value.data;
+  return data;
 }
