@@ -79,9 +79,9 @@ function refusedMedia(error: UnverifiedMediaError, id: number): ApiError {
 
 /**
  * The picture the detector saw: the image itself, or the sampled frame of a clip; served only while the file still
- * holds what was processed (its sha256), never through a link.
+ * holds what was processed (its sha256), never through a link. Also what enrolment from a detection reads.
  */
-async function sourcePicture(ctx: ApiContext, source: DetectionImageSource): Promise<Buffer> {
+export async function sourcePicture(ctx: ApiContext, source: DetectionImageSource): Promise<Buffer> {
   const { detection } = source;
   const root = ctx.config.media_root;
   try {

@@ -31,8 +31,11 @@ export interface ReidMatching {
   memberThreshold: number;
   entityThreshold: number;
   journeyWindowMs: number;
-  /** Entities last seen longer ago than this are not joined (a returning visitor after that is a new entity). */
-  entityHorizonMs: number;
+  /**
+   * Entities last seen longer ago than this are not joined (a returning visitor after that is a new entity): the
+   * detection retention, whose end removes their sightings; null: no horizon.
+   */
+  entityHorizonMs: number | null;
 }
 
 export function reidMatching(config: Config): ReidMatching {
@@ -40,7 +43,8 @@ export function reidMatching(config: Config): ReidMatching {
     memberThreshold: config.identity.member_threshold,
     entityThreshold: config.identity.entity_threshold,
     journeyWindowMs: config.identity.journey_window_s * 1000,
-    entityHorizonMs: config.retention.detections_days * 86_400_000,
+    // Detections kept forever (0 days): every entity stays joinable.
+    entityHorizonMs: config.retention.detections_days > 0 ? config.retention.detections_days * 86_400_000 : null,
   };
 }
 
@@ -100,7 +104,8 @@ export async function storeSightings(
   );
   const earliest = Math.min(...[...places.values()].map((p) => p.at.getTime()));
   const members = await memberGallery(tx, modelId);
-  const entities = await recentEntities(tx, modelId, new Date(earliest - matching.entityHorizonMs));
+  const since = matching.entityHorizonMs === null ? new Date(0) : new Date(earliest - matching.entityHorizonMs);
+  const entities = await recentEntities(tx, modelId, since);
   const takenInFrame = new Map<number | null, Set<string>>();
   const touchedJourneys = new Set<string>();
   for (const s of sightings) {

@@ -1,14 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext, ApiRoutes } from '../../api/context.js';
 import { ApiError, badRequest, conflict, leadingField, notFound } from '../../api/errors.js';
+import { sourcePicture } from '../../api/routes/detections.js';
 import { dateTime, errors, idParams, listOf, scheduleSchema } from '../../api/schemas.js';
 import type { Config } from '../../config/schema.js';
 import type { Schedule } from '../../domain/schedule.js';
 import { AppError } from '../../lib/errors.js';
 import { type ModelRuntime, OnnxModelRuntime } from '../../models/model-runtime.js';
 import type { DbOrTx } from '../../storage/database.js';
+import { detectionImageSource } from '../../storage/queries/detections.js';
 import type { MemberRole, TrustLevel, VehicleType } from '../../storage/tables/identity.table.js';
 import { getZone } from '../../storage/zone.repository.js';
 import {
@@ -685,11 +685,14 @@ function enrolmentRoutes(
       const { detection_id: detectionId, require_face } = request.body;
       const detection = await detectionSource(db, detectionId);
       if (detection === undefined) throw badRequest('detection_id', `detection_id ${detectionId} is not a detection`);
-      const file = path.join(config.media_root, detection.mediaPath);
       const result = await enrol(
         request,
         async () => {
-          const image = await detectionImage(ctx, file, detection.mediaType, detection.frameIndex, detectionId);
+          // The picture as the detector saw it, only while the file still holds what was processed (its sha256),
+          // never through a link: the same reader as GET /api/detections/:id/image.
+          const source = await detectionImageSource(db, detectionId);
+          if (source === undefined) throw badRequest('detection_id', `detection_id ${detectionId} is not a detection`);
+          const image = await sourcePicture(ctx, source);
           return prepareFromDetection(await models(), config, detection, image, { requireFace: require_face === true });
         },
         { detection_id: detectionId },
@@ -747,30 +750,6 @@ function enrolmentRoutes(
       return reply.status(201).send(enrolmentJson(result));
     },
   );
-}
-
-/** The picture of a detection: its photo, or its frame of the clip (sampled again, as the detection stage did). */
-async function detectionImage(
-  ctx: ApiContext,
-  file: string,
-  mediaType: 'image' | 'video',
-  frameIndex: number | null,
-  detectionId: number,
-): Promise<Buffer> {
-  try {
-    if (mediaType === 'image') return await readFile(file);
-    const frames = await ctx.deps.extractFrames(file);
-    const frame = frames[frameIndex ?? 0];
-    if (frame === undefined) {
-      throw badRequest('detection_id', `the frame of detection ${detectionId} cannot be sampled from its clip again`);
-    }
-    return frame;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw badRequest('detection_id', `the media file of detection ${detectionId} is gone (retention)`);
-    }
-    throw error;
-  }
 }
 
 function vehicleRoutes(app: FastifyInstance, ctx: ApiContext): void {

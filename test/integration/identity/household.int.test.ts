@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -818,10 +819,16 @@ for (const engine of ENGINES) {
           .selectFrom('detections as d')
           .innerJoin('media_files as f', 'f.id', 'd.media_file_id')
           .where('d.id', '=', personId as number)
-          .select('f.path')
+          .select(['f.path', 'f.id'])
           .executeTakeFirstOrThrow();
         mkdirSync(path.dirname(path.join(mediaRoot, source.path)), { recursive: true });
         writeFileSync(path.join(mediaRoot, source.path), photo);
+        // The file as processed: enrolment reads it only while it still has the recorded sha256.
+        await db
+          .updateTable('media_files')
+          .set({ sha256: createHash('sha256').update(photo).digest('hex'), size: photo.length })
+          .where('id', '=', source.id)
+          .execute();
         const url = `/api/household/members/${member.id}/enrol-from-detection`;
         const enrolled = await call<Record<string, unknown>>(app, {
           method: 'POST',
@@ -846,6 +853,10 @@ for (const engine of ENGINES) {
         expect(cup.json.error.message).toMatch(/not a person/);
         const none = await call<ErrorJson>(app, { method: 'POST', url, payload: { detection_id: 999_999 } });
         expect([none.res.statusCode, none.json.error.field]).toStrictEqual([400, 'detection_id']);
+        // A camera wrote something else under the name since: not what was detected, so nothing is enrolled.
+        writeFileSync(path.join(mediaRoot, source.path), readFileSync(fixtureImage('person_cameraman_gray.png')));
+        const changed = await call<ErrorJson>(app, { method: 'POST', url, payload: { detection_id: personId } });
+        expect([changed.res.statusCode, changed.json.error.code]).toStrictEqual([410, 'MEDIA_CHANGED']);
       },
     );
 
