@@ -77,6 +77,8 @@ export interface BusEvents {
   'camera.detection_changed': { cameraId: string; enabled: boolean; actor: string };
   /** A camera was renamed or deleted after its creation (`camera.created` announces new ones). */
   'camera.updated': { cameraId: string; name: string; action: 'renamed' | 'deleted' };
+  /** A household member was added, changed or removed (identity): Home Assistant's member devices follow. */
+  'household.changed': { memberId: number; action: 'created' | 'updated' | 'deleted' };
 }
 
 export type AnalysisSource = 'llm' | 'rules' | 'rules_fallback';

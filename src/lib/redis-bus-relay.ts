@@ -24,6 +24,7 @@ const CHANNELS: Record<string, readonly (keyof BusEvents)[]> = {
     'zone.changed',
     'camera.updated',
     'camera.detection_changed',
+    'household.changed',
   ],
 };
 

@@ -237,6 +237,8 @@ export function identityHaSource(config: Config): HaComponentSource {
     onBus: {
       'event.created': (db, { event }, now) => onEvent(db, event, now),
       'event.updated': (db, { event }, now) => onEvent(db, event, now),
+      // A member added, renamed or removed through the API: their device follows at once, not at the next interval.
+      'household.changed': (db, _change, now) => states(db, now),
     },
     async securityEventAttributes(db, event) {
       const [people, last] = await Promise.all([

@@ -501,6 +501,7 @@ function memberRoutes(app: FastifyInstance, ctx: ApiContext): void {
           return created;
         }),
       );
+      ctx.deps.bus.emit('household.changed', { memberId: member.id, action: 'created' });
       return reply.status(201).send(memberJson(member));
     },
   );
@@ -544,6 +545,7 @@ function memberRoutes(app: FastifyInstance, ctx: ApiContext): void {
           return updated;
         }),
       );
+      ctx.deps.bus.emit('household.changed', { memberId: member.id, action: 'updated' });
       return memberJson(member);
     },
   );
@@ -570,8 +572,8 @@ function memberRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
       },
     },
-    async (request) =>
-      db.transaction().execute(async (tx) => {
+    async (request) => {
+      const answer = await db.transaction().execute(async (tx) => {
         const removal = await deleteMember(tx, request.params.id);
         if (removal === undefined) throw notFound(`no household member with id ${request.params.id}`);
         const removed = {
@@ -583,7 +585,10 @@ function memberRoutes(app: FastifyInstance, ctx: ApiContext): void {
         };
         await audit(request, 'delete', removal.member, tx, { removed });
         return { id: removal.member.id, name: removal.member.name, removed };
-      }),
+      });
+      ctx.deps.bus.emit('household.changed', { memberId: answer.id, action: 'deleted' });
+      return answer;
+    },
   );
 }
 

@@ -117,6 +117,17 @@ for (const backends of BACKENDS) {
         trust_level: 'full',
       });
       expect(member.status).toBe(201);
+      // Her Home Assistant device comes at once (the household change is on the bus), not at the next health
+      // interval (10 s by default).
+      const device = await ha.watcher.waitFor(
+        (m) =>
+          m.topic.startsWith(`${t.config.mqtt.discovery_prefix}/device/`) &&
+          m.topic.endsWith(`_member_${member.body.id}/config`) &&
+          m.payload.includes('Eileen'),
+        3000,
+        'her device discovery',
+      );
+      expect(JSON.parse(device.payload)).toMatchObject({ dev: { name: 'Eileen' } });
       const enrolled = await api(
         'POST',
         `/api/household/members/${member.body.id}/enrol`,
