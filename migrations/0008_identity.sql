@@ -92,6 +92,8 @@ CREATE TABLE face_detection_events (
   embedding     bytea,
   person_id     integer REFERENCES known_persons (id) ON DELETE SET NULL,
   similarity    real,
+  -- The best similarity to any named person's face (matched or not): how far from everyone known it is.
+  named_similarity real,
   is_unknown    boolean NOT NULL DEFAULT false,
   created_at    timestamptz NOT NULL DEFAULT now()
 );
@@ -159,6 +161,13 @@ CREATE TABLE reid_embeddings (
 CREATE INDEX idx_reid_entity ON reid_embeddings (entity_id, detected_at);
 CREATE INDEX idx_reid_time ON reid_embeddings (detected_at);
 CREATE INDEX idx_reid_member ON reid_embeddings (member_id, detected_at) WHERE member_id IS NOT NULL;
+
+-- The security events whose Home Assistant "stranger" event fired: once per event, also across restarts and
+-- processes (the open and the close of a visit are analysed apart).
+CREATE TABLE stranger_notices (
+  event_id    bigint PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+  notified_at timestamptz NOT NULL DEFAULT now()
+);
 
 -- Identity conditions of alert rules: only when someone unknown was seen; only for these members; never when
 -- everyone seen was a trusted member within their schedule.

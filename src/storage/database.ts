@@ -18,6 +18,7 @@ import type {
   PersonEmbeddingTable,
   RegisteredVehicleTable,
   ReidEmbeddingTable,
+  StrangerNoticeTable,
   ZoneHouseholdConfigTable,
 } from './tables/identity.table.js';
 import type { JobTable } from './tables/job.table.js';
@@ -57,6 +58,7 @@ export interface Database {
   entities: EntityTable;
   journeys: JourneyTable;
   reid_embeddings: ReidEmbeddingTable;
+  stranger_notices: StrangerNoticeTable;
 }
 
 export type Db = Kysely<Database>;

@@ -184,8 +184,8 @@ export async function deleteExpiredRejection(db: DbOrTx, path: string, cutoff: D
 /**
  * What identity keeps of people after their detections went: entities (an unknown person's mean appearance vector,
  * with its journeys) last seen before `before` that are no household member's and have no re-identification row
- * left, and unknown-face clusters none of whose faces is left. Named people and the household are the owner's
- * and stay. Returns how many rows went.
+ * left, journeys (anyone's, a member's too) none of whose sightings is left, and unknown-face clusters none of whose
+ * faces is left. Named people and the household are the owner's and stay. Returns how many rows went.
  */
 export async function deleteExpiredIdentity(db: DbOrTx, before: Date): Promise<number> {
   const entities = await db
@@ -196,6 +196,14 @@ export async function deleteExpiredIdentity(db: DbOrTx, before: Date): Promise<n
       not(exists(selectFrom('reid_embeddings as r').select('r.detection_id').whereRef('r.entity_id', '=', 'e.id'))),
     )
     .executeTakeFirst();
+  // A path over cameras none of whose sightings is left (a member's too: their entity stays, their old paths go).
+  const journeys = await db
+    .deleteFrom('journeys as j')
+    .where('j.last_seen_at', '<', before)
+    .where(({ exists, not, selectFrom }) =>
+      not(exists(selectFrom('reid_embeddings as r').select('r.detection_id').whereRef('r.journey_id', '=', 'j.id'))),
+    )
+    .executeTakeFirst();
   const clusters = await db
     .deleteFrom('known_persons as p')
     .where('p.auto_cluster', '=', true)
@@ -204,5 +212,5 @@ export async function deleteExpiredIdentity(db: DbOrTx, before: Date): Promise<n
       not(exists(selectFrom('face_detection_events as f').select('f.id').whereRef('f.person_id', '=', 'p.id'))),
     )
     .executeTakeFirst();
-  return Number(entities.numDeletedRows) + Number(clusters.numDeletedRows);
+  return Number(entities.numDeletedRows) + Number(journeys.numDeletedRows) + Number(clusters.numDeletedRows);
 }

@@ -85,12 +85,12 @@ export const identitySchema: JSONSchemaType<IdentityConfig> = {
       'Household match threshold',
       "Cosine similarity at or above which a person's appearance matches a household member's gallery " +
         '(measured: docs/IDENTITY-THRESHOLDS.md).',
-      0.7,
+      0.8,
     ),
     entity_threshold: threshold(
       'Same-person threshold',
       'Cosine similarity at or above which a person detection joins an entity seen before (a returning visitor).',
-      0.6,
+      0.7,
     ),
     journey_window_s: {
       type: 'integer',
@@ -147,12 +147,12 @@ export const identitySchema: JSONSchemaType<IdentityConfig> = {
         match_threshold: threshold(
           'Face match threshold',
           'Cosine similarity at or above which a face matches a known person.',
-          0.5,
+          0.65,
         ),
         cluster_threshold: threshold(
           'Unknown face grouping threshold',
           'Cosine similarity at or above which an unknown face joins an "Unknown person N" group.',
-          0.55,
+          0.65,
         ),
         min_face_px: {
           type: 'integer',

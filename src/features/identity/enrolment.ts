@@ -17,6 +17,7 @@ import {
   personForMember,
   setEntityMember,
 } from './household.repository.js';
+import { lockIdentity } from './identity.repository.js';
 import { loadFaceDetector } from './models/face-detector.js';
 import { loadFaceEmbedder } from './models/face-embedder.js';
 import { embedPerson, type FaceTools, findFaces } from './models/person-faces.js';
@@ -345,6 +346,7 @@ export async function enrolFromEntity(
   member: Pick<HouseholdMember, 'id'>,
   entityId: string,
 ): Promise<EnrolmentResult> {
+  await lockIdentity(db);
   const vectors = await entityVectors(db, entityId, ENTITY_SIGHTINGS_COPIED);
   await addPersonEmbedding(db, {
     memberId: member.id,

@@ -1,7 +1,8 @@
 import type { Config } from '../../config/schema.js';
+import type { BBox } from '../../domain/detection.js';
 import type { EnrichmentResult, FrameProcessor } from '../../enrichment/contract.js';
 import type { DbOrTx } from '../../storage/database.js';
-import type { Embedder, FaceDetector } from './contract.js';
+import type { Embedder, FaceBox, FaceDetector } from './contract.js';
 import { addFaceEmbedding } from './household.repository.js';
 import {
   assignFaceEvents,
@@ -11,6 +12,7 @@ import {
   faceGallerySize,
   insertFaceCluster,
   insertFaceEvent,
+  lockIdentity,
   loneUnknownFaces,
 } from './identity.repository.js';
 import { loadFaceDetector } from './models/face-detector.js';
@@ -51,12 +53,13 @@ export function faceProcessor(config: Config): FrameProcessor {
     },
     async process(frame, detections) {
       if (tools === undefined) throw new Error('the face models are not loaded');
-      const results: EnrichmentResult[] = [];
-      for (const d of detections) {
-        const findings = await findFaces(frame, d.bbox, { ...tools, gates });
-        results.push({ detectionId: d.id, data: { findings } });
-      }
-      return results;
+      const found: FaceFinding[][] = [];
+      for (const d of detections) found.push(await findFaces(frame, d.bbox, { ...tools, gates }));
+      const boxes = detections.map((d) => d.bbox);
+      return detections.map((d, i) => ({
+        detectionId: d.id,
+        data: { findings: found[i]!.filter((f) => faceOwner(f.box, boxes) === i) },
+      }));
     },
     async persist(tx, _mediaFileId, results) {
       if (tools === undefined) throw new Error('the face models are not loaded');
@@ -70,6 +73,46 @@ export function faceProcessor(config: Config): FrameProcessor {
 
 type ClusterKey = { personId: number; cluster: boolean };
 
+/**
+ * A face's match in the gallery: the best named person at or above the match threshold, else the best unknown-face
+ * cluster at or above the cluster threshold (a cluster a little closer never hides a named person who matched).
+ */
+export function faceMatch(
+  vector: Float32Array,
+  gallery: readonly GalleryEntry<ClusterKey>[],
+  matching: FaceMatching,
+): { match: { key: ClusterKey; similarity: number } | undefined; namedSimilarity: number | null } {
+  const named = bestMatch(
+    vector,
+    gallery.filter((g) => !g.key.cluster),
+  );
+  const namedSimilarity = named?.similarity ?? null;
+  if (named !== undefined && named.similarity >= matching.matchThreshold) return { match: named, namedSimilarity };
+  const cluster = bestMatch(
+    vector,
+    gallery.filter((g) => g.key.cluster),
+  );
+  const match = cluster !== undefined && cluster.similarity >= matching.clusterThreshold ? cluster : undefined;
+  return { match, namedSimilarity };
+}
+
+/**
+ * Which of a frame's person boxes a face belongs to: of the boxes holding the face's centre, the one whose
+ * horizontal centre is nearest to it (relative to the box's width). A head region looks a little beyond its person,
+ * so a neighbour's face can be found on two people: it is kept for one. Undefined: in no box. Pure.
+ */
+export function faceOwner(face: FaceBox, persons: readonly BBox[]): number | undefined {
+  const cx = face.x + face.width / 2;
+  const cy = face.y + face.height / 2;
+  let best: { index: number; offset: number } | undefined;
+  persons.forEach((p, index) => {
+    if (cx < p.x || cx > p.x + p.width || cy < p.y || cy > p.y + p.height) return;
+    const offset = Math.abs(cx - (p.x + p.width / 2)) / Math.max(1, p.width);
+    if (best === undefined || offset < best.offset) best = { index, offset };
+  });
+  return best?.index;
+}
+
 /** The face events of one file's person detections, matched and grouped, in the enrichment transaction. */
 export async function storeFaces(
   tx: DbOrTx,
@@ -81,6 +124,7 @@ export async function storeFaces(
     r.detectionId === null ? [] : [{ detectionId: r.detectionId, findings: (r.data.findings ?? []) as FaceFinding[] }],
   );
   const ids = found.map((f) => f.detectionId);
+  await lockIdentity(tx);
   await deleteFaceEventsOf(tx, ids); // enriched again (reprocessing): the faces are found anew
   if (!found.some((f) => f.findings.length > 0)) return;
   const places = await detectionPlaces(tx, ids);
@@ -108,13 +152,13 @@ export async function storeFaces(
           vector: null,
           personId: null,
           similarity: null,
+          namedSimilarity: null,
           isUnknown: false,
         });
         continue;
       }
-      const match = bestMatch(vector, gallery);
-      const threshold = match?.key.cluster === false ? matching.matchThreshold : matching.clusterThreshold;
-      if (match !== undefined && match.similarity >= threshold) {
+      const { match, namedSimilarity } = faceMatch(vector, gallery, matching);
+      if (match !== undefined) {
         const { personId, cluster } = match.key;
         const faceEventId = await insertFaceEvent(tx, {
           ...base,
@@ -122,6 +166,7 @@ export async function storeFaces(
           vector,
           personId,
           similarity: match.similarity,
+          namedSimilarity,
           isUnknown: cluster,
         });
         if (cluster && (await faceGallerySize(tx, personId)) < CLUSTER_GALLERY_MAX) {
@@ -137,7 +182,8 @@ export async function storeFaces(
         modelId,
         vector,
         personId: null,
-        similarity: match?.similarity ?? null,
+        similarity: null,
+        namedSimilarity,
         isUnknown: true,
       });
       if (earlier !== undefined && earlier.similarity >= matching.clusterThreshold) {

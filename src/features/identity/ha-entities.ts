@@ -11,6 +11,7 @@ import { eventDetectionIds } from '../../storage/event.repository.js';
 import type { MemberRole } from '../../storage/tables/identity.table.js';
 import { sightingsOfDetections } from './identity.repository.js';
 import {
+  claimStrangerNotice,
   countVisitorsSince,
   lastMemberSightings,
   lastRecognizedOnCamera,
@@ -29,8 +30,6 @@ import { type VisitPeople, visitPeople } from './visit-people.js';
 
 /** The hub event entity's one event type. */
 export const STRANGER_EVENT_TYPE = 'stranger';
-/** Event ids remembered as having fired the stranger event (oldest forgotten first). */
-const FIRED_REMEMBERED = 10_000;
 
 const ROLE_MODELS: Record<MemberRole, string> = {
   resident: 'Household member: resident',
@@ -149,8 +148,8 @@ const signature = (members: readonly MemberSummary[]): string =>
   JSON.stringify(members.map((m) => [m.id, m.name, m.role]));
 
 /** Who was seen in an event: its detections' sightings, summed up. */
-async function peopleOfEvent(db: Db, eventId: number): Promise<VisitPeople> {
-  return visitPeople(await sightingsOfDetections(db, await eventDetectionIds(db, eventId)));
+async function peopleOfEvent(db: Db, eventId: number, memberThreshold: number): Promise<VisitPeople> {
+  return visitPeople(await sightingsOfDetections(db, await eventDetectionIds(db, eventId)), memberThreshold);
 }
 
 /**
@@ -163,14 +162,13 @@ export function identityHaSource(config: Config): HaComponentSource {
   const base = config.mqtt.base_topic;
   const timeZone = siteTimeZone(config);
   const presenceMinutes = config.identity.presence_minutes;
+  const memberThreshold = config.identity.member_threshold;
   /** Per member, the state payload last published. */
   const published = new Map<number, string>();
   let visitorsPublished: string | undefined;
   /** The members as the last discovery run listed them, and their ids (undefined: no discovery run yet). */
   let discovered: string | undefined;
   let discoveredIds = new Set<number>();
-  /** Events whose stranger event fired (insertion order: the oldest is forgotten first). */
-  const fired = new Set<number>();
   /** State reads run one after the other: an older reading is never published after a newer one. */
   let tail: Promise<unknown> = Promise.resolve();
 
@@ -206,14 +204,13 @@ export function identityHaSource(config: Config): HaComponentSource {
     return run;
   };
 
-  /** The stranger event, once per event id: on the first analysis of it that shows an unknown person. */
+  /**
+   * The stranger event, once per event id: on the first analysis of it that shows an unknown person. The claim is in
+   * the database, so a restart between a visit's open and its close, or another bridge process, never fires twice.
+   */
   const stranger = async (db: Db, event: EventRecord): Promise<HaMessage[]> => {
-    if (fired.has(event.id)) return [];
-    const people = await peopleOfEvent(db, event.id);
-    // Checked again after the read: a concurrent analysis of the same event may have fired it meanwhile.
-    if (people.unknown === 0 || fired.has(event.id)) return [];
-    fired.add(event.id);
-    if (fired.size > FIRED_REMEMBERED) fired.delete(fired.values().next().value as number);
+    const people = await peopleOfEvent(db, event.id, memberThreshold);
+    if (people.unknown === 0 || !(await claimStrangerNotice(db, event.id))) return [];
     return [
       { topic: strangerEventTopic(base), payload: JSON.stringify(strangerEventPayload(event, people)), retain: false },
     ];
@@ -242,7 +239,7 @@ export function identityHaSource(config: Config): HaComponentSource {
     },
     async securityEventAttributes(db, event) {
       const [people, last] = await Promise.all([
-        peopleOfEvent(db, event.id),
+        peopleOfEvent(db, event.id, memberThreshold),
         lastRecognizedOnCamera(db, event.cameraId),
       ]);
       return securityEventPeople(people, last);

@@ -10,6 +10,7 @@ import type {
   TrustLevel,
   VehicleType,
 } from '../../storage/tables/identity.table.js';
+import { lockIdentity } from './identity.repository.js';
 import { bytesToVector, vectorToBytes } from './vectors.js';
 
 /**
@@ -226,10 +227,12 @@ export interface MemberRemoval {
 /**
  * Removes a member and every vector of theirs: their re-identification gallery and their face identity with its
  * face vectors (both by the foreign keys' cascade), the vectors of face sightings matched to that identity, the
- * re-identification vectors of detections matched to them and the entities linked to them (with their journeys).
+ * re-identification vectors of detections matched to them or on their entities, and those entities (with their
+ * journeys). Holds the identity lock, so no enrichment worker writes a sighting of theirs meanwhile.
  * Their vehicles stay, unassigned. Run it in a transaction. Undefined: no such member.
  */
 export async function deleteMember(db: DbOrTx, id: number): Promise<MemberRemoval | undefined> {
+  await lockIdentity(db);
   const member = await getMember(db, id);
   if (member === undefined) return undefined;
   let faceSightingVectors = 0;
@@ -242,7 +245,17 @@ export async function deleteMember(db: DbOrTx, id: number): Promise<MemberRemova
       .executeTakeFirst();
     faceSightingVectors = Number(erased.numUpdatedRows);
   }
-  const sightings = await db.deleteFrom('reid_embeddings').where('member_id', '=', id).executeTakeFirst();
+  // Their sightings: matched to them directly, or on an entity of theirs (joined below the member threshold: the
+  // vector is still theirs).
+  const sightings = await db
+    .deleteFrom('reid_embeddings')
+    .where((eb) =>
+      eb.or([
+        eb('member_id', '=', id),
+        eb('entity_id', 'in', eb.selectFrom('entities').select('id').where('member_id', '=', id)),
+      ]),
+    )
+    .executeTakeFirst();
   const entities = await db.deleteFrom('entities').where('member_id', '=', id).executeTakeFirst();
   await db.deleteFrom('household_members').where('id', '=', id).execute();
   return {

@@ -11,18 +11,19 @@ const HISTORY_LOOKUPS = 5;
  * processors before the visit was batched), each member judged against their schedule and zone permissions at the
  * hour the pictures were taken, and the earlier visits of the unknown ones.
  */
-export function identityFactSource(): FactSource {
+export function identityFactSource(memberThreshold: number): FactSource {
   return {
     name: SOURCE,
     async facts(db, visit) {
       const sightings = await sightingsOfDetections(db, visit.detectionIds);
-      if (sightings.length === 0) return [];
-      const people = visitPeople(sightings);
+      if (sightings.sightings.length === 0) return [];
+      const people = visitPeople(sightings, memberThreshold);
+      const journeys = [...new Set(sightings.sightings.flatMap((s) => (s.journey === null ? [] : [s.journey.id])))];
       const zones = [...new Set(people.members.flatMap((m) => m.zoneIds))];
       const since = new Date(visit.from.getTime() - RETURNING_WINDOW_DAYS * 86_400_000);
       const history: VisitorHistory[] = [];
       for (const entityId of people.unknownEntities.slice(0, HISTORY_LOOKUPS)) {
-        history.push({ entityId, ...(await entityHistory(db, entityId, since, visit.from)) });
+        history.push({ entityId, ...(await entityHistory(db, entityId, since, visit.from, journeys)) });
       }
       return identityFacts({
         people,

@@ -21,7 +21,7 @@ export function identityFeature(): Feature {
       reidProcessor(config),
       ...(config.identity.faces.enabled ? [faceProcessor(config)] : []),
     ],
-    factSources: () => [identityFactSource()],
+    factSources: (config) => [identityFactSource(config.identity.member_threshold)],
     haComponents: (config) => [identityHaSource(config)],
     routes: (config) => [identityRoutes(config)],
   });

@@ -9,6 +9,15 @@ import { bytesToVector, type GalleryEntry, vectorToBytes } from './vectors.js';
  * only next to vectors of the same model id.
  */
 
+/**
+ * Serialises every write of identity state (entities, journeys, face clusters, galleries, a member's removal) for
+ * the rest of the transaction: read-match-write cycles of two enrichment workers, or of a worker and the API, never
+ * interleave. A transaction-scoped advisory lock (PostgreSQL and PGlite).
+ */
+export async function lockIdentity(tx: DbOrTx): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext('hsi:identity'))`.execute(tx);
+}
+
 /** The household members' re-identification gallery for one model: one entry per stored vector. */
 export async function memberGallery(db: DbOrTx, modelId: string): Promise<GalleryEntry<number>[]> {
   const rows = await db
@@ -257,6 +266,8 @@ export interface NewFaceEvent {
   vector: Float32Array | null;
   personId: number | null;
   similarity: number | null;
+  /** The best similarity to any named person's face (null: no named face to compare with, or no vector). */
+  namedSimilarity: number | null;
   isUnknown: boolean;
 }
 
@@ -278,6 +289,7 @@ export async function insertFaceEvent(db: DbOrTx, f: NewFaceEvent): Promise<numb
       embedding: f.vector === null ? null : vectorToBytes(f.vector),
       person_id: f.personId,
       similarity: f.similarity,
+      named_similarity: f.namedSimilarity,
       is_unknown: f.isUnknown,
     })
     .returning('id')
@@ -294,16 +306,16 @@ export async function deleteFaceEventsOf(db: DbOrTx, detectionIds: readonly numb
     .execute();
 }
 
-/** A new "Unknown person N" cluster (N one more than the highest so far); returns its id. */
+/** A new "Unknown person N" cluster (N one more than the highest in use); returns its id. */
 export async function insertFaceCluster(db: DbOrTx): Promise<number> {
+  // One more than the highest number in use (a count would reuse a number after a group was named or removed).
   const { n } = await db
     .selectFrom('known_persons')
-    .select(sql<number>`count(*)`.as('n'))
-    .where('auto_cluster', '=', true)
+    .select(sql<number | null>`max(substring(name from '^Unknown person ([0-9]{1,9})$')::integer)`.as('n'))
     .executeTakeFirstOrThrow();
   const row = await db
     .insertInto('known_persons')
-    .values({ name: `Unknown person ${Number(n) + 1}`, auto_cluster: true })
+    .values({ name: `Unknown person ${Number(n ?? 0) + 1}`, auto_cluster: true })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -331,39 +343,65 @@ export async function assignFaceEvents(db: DbOrTx, faceEventIds: readonly number
 
 // ---- reading a visit's people ----------------------------------------------------------------------------
 
-/** One person detection of a visit and who it was, as far as HSI knows. */
+/**
+ * A face this far (cosine) from every named person's face is someone else's: the 95th percentile of different-person
+ * face pairs measured on 25 people (docs/IDENTITY-THRESHOLDS.md) is 0.36, while a member's own faces fall below it
+ * in few shots (small, blurred); between this and the match threshold a face is evidence of nothing.
+ */
+export const FACE_NOT_THEM = 0.36;
+
+/** One person detection of a visit and the evidence of who it was. */
 export interface PersonSighting {
   detectionId: number;
   frameIndex: number | null;
   mediaFileId: number;
   cameraId: string;
   detectedAt: Date;
-  /** The household member it was recognised as (by face first, else by appearance), or null. */
-  memberId: number | null;
-  memberName: string | null;
-  trust: TrustLevel | null;
-  /** The member's typical schedule as stored (a list of schedules), for the member matched. */
-  memberSchedule: unknown | null;
-  similarity: number | null;
-  via: 'face' | 'appearance' | null;
-  /** The re-identified entity (null: no appearance vector, e.g. a crop too small). */
-  entityId: string | null;
-  /** The entity's member, when the entity was named or matched before. */
-  entityMemberId: number | null;
-  journeyId: string | null;
-  journey: { id: string; cameras: string[]; steps: JourneyStep[] } | null;
-  /** A face good enough to judge matched nobody known (a stranger's face). */
+  /** The member its appearance matched directly (at the member threshold when stored), and how well. */
+  appearanceMemberId: number | null;
+  appearanceSimilarity: number | null;
+  /** The member its one face matched (a named person linked to a member), and how well. */
+  faceMemberId: number | null;
+  faceSimilarity: number | null;
+  /**
+   * Its one face passed the quality gate and is far from every named person's face (below `FACE_NOT_THEM`): a
+   * stranger's face. A face in the grey zone between that and the match threshold says nothing either way.
+   */
   unknownFace: boolean;
+  /** The re-identified entity (null: no appearance vector, e.g. a crop too small), how well it joined it (null: it
+   * started it), and the member the entity belongs to. */
+  entityId: string | null;
+  entitySimilarity: number | null;
+  entityMemberId: number | null;
+  journey: { id: string; cameras: string[]; steps: JourneyStep[] } | null;
   zoneIds: string[];
 }
 
+/** A household member as the visit's judgement needs them. */
+export interface MemberInfo {
+  id: number;
+  name: string;
+  trust: TrustLevel;
+  /** The stored typical schedule (a list of schedules; null: any time). */
+  schedule: unknown | null;
+  /** They have a face identity with vectors: a good face that is not theirs means it is not them. */
+  hasFace: boolean;
+}
+
+/** A visit's person sightings and the members they name. */
+export interface VisitSightings {
+  sightings: PersonSighting[];
+  members: ReadonlyMap<number, MemberInfo>;
+}
+
 /**
- * Who each person detection among `detectionIds` was: its appearance match (reid_embeddings) and its best face
- * match to a named person that is a household member (face_detection_events → known_persons). Detections of other
- * types are left out; a person detection without any identity row is still listed (nobody recognised).
+ * The evidence of who each person detection among `detectionIds` was: its appearance match and entity
+ * (reid_embeddings), and its face (face_detection_events → known_persons). A detection with more than one face
+ * that passed the gate is ambiguous (a neighbour's face in its head region): its faces are not used. Detections of
+ * other types are left out; a person detection without any identity row is still listed. `visitPeople` decides.
  */
-export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly number[]): Promise<PersonSighting[]> {
-  if (detectionIds.length === 0) return [];
+export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly number[]): Promise<VisitSightings> {
+  if (detectionIds.length === 0) return { sightings: [], members: new Map() };
   const ids = [...detectionIds];
   const rows = await db
     .selectFrom('detections as d')
@@ -380,6 +418,7 @@ export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly n
       'r.member_id',
       'r.member_similarity',
       'r.entity_id',
+      'r.entity_similarity',
       'e.member_id as entity_member_id',
       'r.journey_id',
       'j.cameras as journey_cameras',
@@ -392,76 +431,79 @@ export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly n
   const faces = await db
     .selectFrom('face_detection_events as f')
     .leftJoin('known_persons as p', 'p.id', 'f.person_id')
-    .select(['f.detection_id', 'f.similarity', 'f.is_unknown', 'p.member_id', 'p.auto_cluster'])
+    .select(['f.detection_id', 'f.similarity', 'f.named_similarity', 'f.is_unknown', 'p.member_id', 'p.auto_cluster'])
     .where('f.detection_id', 'in', ids)
     .where('f.rejected', 'is', null)
     .execute();
-  const faceOf = new Map<number, { memberId: number; similarity: number }>();
-  const unknownFace = new Set<number>();
-  for (const f of faces) {
-    if (f.is_unknown) unknownFace.add(f.detection_id);
-    if (f.member_id === null || f.auto_cluster === true || f.similarity === null) continue;
-    const known = faceOf.get(f.detection_id);
-    if (known === undefined || f.similarity > known.similarity)
-      faceOf.set(f.detection_id, { memberId: f.member_id, similarity: f.similarity });
-  }
+  const facesOf = new Map<number, typeof faces>();
+  for (const f of faces) facesOf.set(f.detection_id, [...(facesOf.get(f.detection_id) ?? []), f]);
   const memberIds = new Set<number>();
   for (const r of rows) {
-    const face = faceOf.get(r.id);
-    if (face !== undefined) memberIds.add(face.memberId);
-    if (r.member_id !== null) memberIds.add(r.member_id);
-    if (r.entity_member_id !== null) memberIds.add(r.entity_member_id);
+    for (const id of [r.member_id, r.entity_member_id, ...(facesOf.get(r.id) ?? []).map((f) => f.member_id)]) {
+      if (id !== null && id !== undefined) memberIds.add(id);
+    }
   }
-  const members = new Map(
-    memberIds.size === 0
-      ? []
-      : (
-          await db
-            .selectFrom('household_members')
-            .select(['id', 'name', 'trust_level', 'typical_schedule'])
-            .where('id', 'in', [...memberIds])
-            .execute()
-        ).map((m) => [m.id, m]),
-  );
-  return rows.map((r) => {
-    const face = faceOf.get(r.id);
-    const memberId = face?.memberId ?? r.member_id;
-    const member = memberId === null ? undefined : members.get(memberId);
+  const members = await membersByIds(db, [...memberIds]);
+  const sightings = rows.map((r): PersonSighting => {
+    const own = facesOf.get(r.id) ?? [];
+    const face = own.length === 1 ? own[0] : undefined; // none, or ambiguous
+    const named = face !== undefined && face.member_id !== null && face.auto_cluster === false;
     return {
       detectionId: r.id,
       frameIndex: r.frame_index,
       mediaFileId: r.media_file_id,
       cameraId: r.camera_id,
       detectedAt: r.detected_at,
-      memberId: member === undefined ? null : member.id,
-      memberName: member?.name ?? null,
-      trust: member?.trust_level ?? null,
-      memberSchedule: member?.typical_schedule ?? null,
-      similarity: face?.similarity ?? r.member_similarity ?? null,
-      via: member === undefined ? null : face !== undefined ? 'face' : 'appearance',
+      appearanceMemberId: r.member_id,
+      appearanceSimilarity: r.member_id === null ? null : r.member_similarity,
+      faceMemberId: named ? face.member_id : null,
+      faceSimilarity: named ? face.similarity : null,
+      unknownFace:
+        face !== undefined &&
+        face.is_unknown &&
+        face.named_similarity !== null &&
+        face.named_similarity < FACE_NOT_THEM,
       entityId: r.entity_id,
+      entitySimilarity: r.entity_similarity,
       entityMemberId: r.entity_member_id,
-      journeyId: r.journey_id,
       journey:
         r.journey_id === null || r.journey_cameras === null || r.journey_steps === null
           ? null
           : { id: r.journey_id, cameras: r.journey_cameras, steps: r.journey_steps },
-      unknownFace: unknownFace.has(r.id),
       zoneIds: r.zone_ids,
     };
   });
+  return { sightings, members };
 }
 
-/** Household members by id, with what the risk judgement needs. */
-export async function membersByIds(db: DbOrTx, ids: readonly number[]) {
-  if (ids.length === 0) return new Map<number, { id: number; name: string; trust: TrustLevel; schedule: unknown }>();
+/** Household members by id, with what the risk judgement needs (whether they have a face identity with vectors). */
+export async function membersByIds(db: DbOrTx, ids: readonly number[]): Promise<Map<number, MemberInfo>> {
+  if (ids.length === 0) return new Map();
   const rows = await db
-    .selectFrom('household_members')
-    .select(['id', 'name', 'trust_level', 'typical_schedule'])
-    .where('id', 'in', [...ids])
+    .selectFrom('household_members as m')
+    .select([
+      'm.id',
+      'm.name',
+      'm.trust_level',
+      'm.typical_schedule',
+      (eb) =>
+        eb
+          .exists(
+            eb
+              .selectFrom('known_persons as p')
+              .innerJoin('face_embeddings as fe', 'fe.person_id', 'p.id')
+              .select('fe.id')
+              .whereRef('p.member_id', '=', 'm.id'),
+          )
+          .as('has_face'),
+    ])
+    .where('m.id', 'in', [...ids])
     .execute();
   return new Map(
-    rows.map((m) => [m.id, { id: m.id, name: m.name, trust: m.trust_level, schedule: m.typical_schedule }]),
+    rows.map((m) => [
+      m.id,
+      { id: m.id, name: m.name, trust: m.trust_level, schedule: m.typical_schedule, hasFace: Boolean(m.has_face) },
+    ]),
   );
 }
 
@@ -485,27 +527,30 @@ export async function zonePermissions(
   return out;
 }
 
-/** How often an entity was seen before `before` since `since`: distinct events, and the latest one's start. */
+/**
+ * How often an entity was seen before `before` since `since`: its journeys then (one journey is one visit, however
+ * many cameras and pictures it crossed), leaving out the journeys of the visit being judged (the same walk around the
+ * house is not a return), with the latest sighting and the cameras.
+ */
 export async function entityHistory(
   db: DbOrTx,
   entityId: string,
   since: Date,
   before: Date,
+  excludeJourneys: readonly string[],
 ): Promise<{ visits: number; lastAt: Date | null; cameras: string[] }> {
-  const row = await db
+  let query = db
     .selectFrom('reid_embeddings as r')
-    .innerJoin('event_detections as ed', 'ed.detection_id', 'r.detection_id')
-    .innerJoin('events as e', 'e.id', 'ed.event_id')
     .select([
-      sql<number>`count(distinct e.id)`.as('visits'),
-      sql<Date | null>`max(e.started_at)`.as('last_at'),
-      sql<string[] | null>`array_agg(distinct e.camera_id)`.as('cameras'),
+      sql<number>`count(distinct r.journey_id)`.as('visits'),
+      sql<Date | null>`max(r.detected_at)`.as('last_at'),
+      sql<string[] | null>`array_agg(distinct r.camera_id)`.as('cameras'),
     ])
     .where('r.entity_id', '=', entityId)
-    .where('e.started_at', '>=', since)
-    .where('e.started_at', '<', before)
-    .where('e.deleted_at', 'is', null)
-    .executeTakeFirstOrThrow();
+    .where('r.detected_at', '>=', since)
+    .where('r.detected_at', '<', before);
+  if (excludeJourneys.length > 0) query = query.where('r.journey_id', 'not in', [...excludeJourneys]);
+  const row = await query.executeTakeFirstOrThrow();
   const lastAt = row.last_at === null ? null : new Date(row.last_at);
-  return { visits: Number(row.visits), lastAt, cameras: row.cameras ?? [] };
+  return { visits: Number(row.visits), lastAt, cameras: row.visits === 0 ? [] : (row.cameras ?? []) };
 }

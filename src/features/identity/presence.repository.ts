@@ -4,7 +4,7 @@ import type { MemberRole, TrustLevel } from '../../storage/tables/identity.table
 
 /**
  * What Home Assistant shows of the household and its visitors: the members, when and where each was last seen
- * (by appearance: `reid_embeddings.member_id`, or the member of the entity the sighting joined; by face: a face that
+ * (by appearance: `reid_embeddings.member_id`, a direct match at the member threshold; by face: a face that
  * passed the quality gate and matched a known person linked to the member), a camera's last recognised member,
  * and the unnamed people seen since a time.
  */
@@ -43,16 +43,18 @@ function later(a: MemberSighting | undefined, b: MemberSighting): MemberSighting
   return diff > 0 || (diff === 0 && b.via === 'face') ? b : a;
 }
 
-/** Appearance sightings of a member (matched, or of a member's entity), newest first; per member: the newest each. */
+/**
+ * Appearance sightings that matched a member directly (at the member threshold), newest first; per member: the
+ * newest each. A sighting that only joined a member's entity is not counted: presence says a member is home, so it
+ * takes the same direct evidence the household match does.
+ */
 function appearanceSightings(db: DbOrTx, options: { cameraId?: string; perMember?: boolean }) {
-  const member = sql<number | null>`coalesce(r.member_id, e.member_id)`;
   let query = db
     .selectFrom('reid_embeddings as r')
-    .leftJoin('entities as e', 'e.id', 'r.entity_id')
-    .select([member.as('member_id'), 'r.camera_id', 'r.detected_at', 'r.member_similarity'])
-    .where(member, 'is not', null);
+    .select(['r.member_id', 'r.camera_id', 'r.detected_at', 'r.member_similarity'])
+    .where('r.member_id', 'is not', null);
   if (options.cameraId !== undefined) query = query.where('r.camera_id', '=', options.cameraId);
-  if (options.perMember === true) query = query.distinctOn(member).orderBy(member);
+  if (options.perMember === true) query = query.distinctOn('r.member_id').orderBy('r.member_id');
   return query.orderBy('r.detected_at', 'desc');
 }
 
@@ -148,4 +150,18 @@ export async function countVisitorsSince(db: DbOrTx, since: Date): Promise<numbe
     .where('r.member_id', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(row.visitors);
+}
+
+/**
+ * Claims the stranger notice of a security event: true the first time for that event (the caller fires the Home
+ * Assistant event), false ever after, whichever process or restart asks.
+ */
+export async function claimStrangerNotice(db: DbOrTx, eventId: number): Promise<boolean> {
+  const row = await db
+    .insertInto('stranger_notices')
+    .values({ event_id: eventId })
+    .onConflict((oc) => oc.column('event_id').doNothing())
+    .returning('event_id')
+    .executeTakeFirst();
+  return row !== undefined;
 }

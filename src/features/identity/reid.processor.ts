@@ -8,6 +8,7 @@ import {
   insertEntity,
   insertJourney,
   journeyAround,
+  lockIdentity,
   memberGallery,
   recentEntities,
   refreshJourney,
@@ -16,7 +17,7 @@ import {
 } from './identity.repository.js';
 import { embedPerson } from './models/person-faces.js';
 import { loadReidEmbedder } from './models/reid-model.js';
-import { bestMatch, runningMean } from './vectors.js';
+import { bestMatch, cosine, runningMean } from './vectors.js';
 
 export const REID_PROCESSOR = 'person-reid';
 
@@ -84,7 +85,14 @@ export function reidProcessor(config: Config): FrameProcessor {
   };
 }
 
-/** The re-id rows, entities and journeys of one file's person detections, in the enrichment transaction. */
+/**
+ * The re-id rows, entities and journeys of one file's person detections, in the enrichment transaction (holding the
+ * identity lock, so two enrichment workers never build two entities of one person, nor write an entity from a stale
+ * read). Per frame, sightings are matched to entities best pair first, each entity to one person at most; an entity
+ * that belongs to a household member is joined only by that member's direct match, or at the member threshold by
+ * a sighting that matched no member: a stranger never slips into a member's entity at the lower same-person
+ * threshold and inherits their name.
+ */
 export async function storeSightings(
   tx: DbOrTx,
   modelId: string,
@@ -98,6 +106,7 @@ export async function storeSightings(
       : [{ detectionId: r.detectionId, vector: data.vector, frame: data.frame }];
   });
   if (sightings.length === 0) return;
+  await lockIdentity(tx);
   const places = await detectionPlaces(
     tx,
     sightings.map((s) => s.detectionId),
@@ -106,65 +115,100 @@ export async function storeSightings(
   const members = await memberGallery(tx, modelId);
   const since = matching.entityHorizonMs === null ? new Date(0) : new Date(earliest - matching.entityHorizonMs);
   const entities = await recentEntities(tx, modelId, since);
-  const takenInFrame = new Map<number | null, Set<string>>();
   const touchedJourneys = new Set<string>();
-  for (const s of sightings) {
-    const place = places.get(s.detectionId);
-    if (place === undefined) continue; // the detection was replaced meanwhile (reprocessing)
-    const member = bestMatch(s.vector, members);
-    const memberId = member !== undefined && member.similarity >= matching.memberThreshold ? member.key : null;
-    const taken = takenInFrame.get(s.frame) ?? new Set<string>();
-    const candidates = entities.filter((e) => !taken.has(e.id)).map((e) => ({ key: e, vector: e.vector }));
-    const match = bestMatch(s.vector, candidates);
-    let entity: EntityCandidate;
-    let entitySimilarity: number | null = null;
-    if (match !== undefined && match.similarity >= matching.entityThreshold) {
-      entity = match.key;
-      entitySimilarity = match.similarity;
-      entity.vector = runningMean(entity.vector, entity.count, s.vector);
-      entity.count += 1;
-      if (place.at < entity.firstSeenAt) entity.firstSeenAt = place.at;
-      if (place.at > entity.lastSeenAt) entity.lastSeenAt = place.at;
-      if (!entity.cameras.includes(place.cameraId)) entity.cameras = [...entity.cameras, place.cameraId];
-      entity.memberId = memberId ?? entity.memberId;
-      await updateEntity(tx, entity);
-    } else {
-      const id = await insertEntity(tx, {
+  const frames = new Map<number | null, typeof sightings>();
+  for (const s of sightings) frames.set(s.frame, [...(frames.get(s.frame) ?? []), s]);
+  for (const frame of frames.values()) {
+    const present = frame.flatMap((s) => {
+      const place = places.get(s.detectionId);
+      if (place === undefined) return []; // the detection was replaced meanwhile (reprocessing)
+      const member = bestMatch(s.vector, members);
+      const memberId = member !== undefined && member.similarity >= matching.memberThreshold ? member.key : null;
+      return [{ ...s, place, member, memberId }];
+    });
+    const joined = assignEntities(present, entities, matching);
+    for (const s of present) {
+      const { place, memberId, member } = s;
+      const join = joined.get(s);
+      let entity: EntityCandidate;
+      if (join !== undefined) {
+        entity = join.entity;
+        entity.vector = runningMean(entity.vector, entity.count, s.vector);
+        entity.count += 1;
+        if (place.at < entity.firstSeenAt) entity.firstSeenAt = place.at;
+        if (place.at > entity.lastSeenAt) entity.lastSeenAt = place.at;
+        if (!entity.cameras.includes(place.cameraId)) entity.cameras = [...entity.cameras, place.cameraId];
+        entity.memberId = memberId ?? entity.memberId;
+        await updateEntity(tx, entity);
+      } else {
+        const id = await insertEntity(tx, {
+          modelId,
+          vector: s.vector,
+          at: place.at,
+          cameraId: place.cameraId,
+          memberId,
+        });
+        entity = {
+          id,
+          vector: s.vector,
+          count: 1,
+          memberId,
+          cameras: [place.cameraId],
+          firstSeenAt: place.at,
+          lastSeenAt: place.at,
+        };
+        entities.push(entity);
+      }
+      const journeyId =
+        (await journeyAround(tx, entity.id, place.at, matching.journeyWindowMs)) ??
+        (await insertJourney(tx, entity.id, place.at, place.cameraId));
+      await upsertReidEmbedding(tx, {
+        detectionId: s.detectionId,
+        cameraId: place.cameraId,
+        detectedAt: place.at,
         modelId,
         vector: s.vector,
-        at: place.at,
-        cameraId: place.cameraId,
+        entityId: entity.id,
+        entitySimilarity: join?.similarity ?? null,
         memberId,
+        memberSimilarity: member?.similarity ?? null,
+        journeyId,
       });
-      entity = {
-        id,
-        vector: s.vector,
-        count: 1,
-        memberId,
-        cameras: [place.cameraId],
-        firstSeenAt: place.at,
-        lastSeenAt: place.at,
-      };
-      entities.push(entity);
+      touchedJourneys.add(journeyId);
     }
-    taken.add(entity.id);
-    takenInFrame.set(s.frame, taken);
-    const journeyId =
-      (await journeyAround(tx, entity.id, place.at, matching.journeyWindowMs)) ??
-      (await insertJourney(tx, entity.id, place.at, place.cameraId));
-    await upsertReidEmbedding(tx, {
-      detectionId: s.detectionId,
-      cameraId: place.cameraId,
-      detectedAt: place.at,
-      modelId,
-      vector: s.vector,
-      entityId: entity.id,
-      entitySimilarity,
-      memberId,
-      memberSimilarity: member?.similarity ?? null,
-      journeyId,
-    });
-    touchedJourneys.add(journeyId);
   }
   for (const id of touchedJourneys) await refreshJourney(tx, id);
+}
+
+/**
+ * One frame's sightings matched to entities: every eligible (sighting, entity) pair at or above the same-person
+ * threshold, best first, each sighting and each entity used once (two people in one frame are two entities). An
+ * entity of a member is eligible to the sighting that matched that member directly, or, without a direct match, at
+ * the member threshold; never to a sighting that matched another member. Pure.
+ */
+export function assignEntities<S extends { vector: Float32Array; memberId: number | null }>(
+  sightings: readonly S[],
+  entities: readonly EntityCandidate[],
+  matching: Pick<ReidMatching, 'entityThreshold' | 'memberThreshold'>,
+): Map<S, { entity: EntityCandidate; similarity: number }> {
+  const pairs: { sighting: S; entity: EntityCandidate; similarity: number }[] = [];
+  for (const sighting of sightings) {
+    for (const entity of entities) {
+      const similarity = cosine(sighting.vector, entity.vector);
+      if (similarity < matching.entityThreshold) continue;
+      if (entity.memberId !== null && entity.memberId !== sighting.memberId) {
+        if (sighting.memberId !== null || similarity < matching.memberThreshold) continue;
+      }
+      pairs.push({ sighting, entity, similarity });
+    }
+  }
+  pairs.sort((a, b) => b.similarity - a.similarity);
+  const out = new Map<S, { entity: EntityCandidate; similarity: number }>();
+  const used = new Set<string>();
+  for (const pair of pairs) {
+    if (out.has(pair.sighting) || used.has(pair.entity.id)) continue;
+    out.set(pair.sighting, { entity: pair.entity, similarity: pair.similarity });
+    used.add(pair.entity.id);
+  }
+  return out;
 }

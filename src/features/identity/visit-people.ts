@@ -1,5 +1,5 @@
 import type { JourneyStep, TrustLevel } from '../../storage/tables/identity.table.js';
-import type { PersonSighting } from './identity.repository.js';
+import type { MemberInfo, PersonSighting, VisitSightings } from './identity.repository.js';
 
 /** A household member recognised in a visit: their best match. */
 export interface RecognisedMember {
@@ -29,51 +29,80 @@ export interface VisitPeople {
   journey: { id: string; cameras: string[]; steps: JourneyStep[] } | null;
 }
 
+/** Who one sighting was, if anyone: the member, how, and how sure. */
+export interface Attribution {
+  memberId: number;
+  via: 'face' | 'appearance';
+  similarity: number;
+}
+
 /**
- * A visit's people from its person sightings. A sighting counts as a member when it was recognised directly (face or
- * appearance), when its entity is a member's, or when another sighting of the same entity in the visit was
- * recognised (the same person seen from behind in the next frame). Everyone else is unknown: per frame, the person
- * detections not counted as a member, so a stranger beside a member is never hidden by them. Pure.
+ * Who one person detection was, from its evidence, strictest first:
+ * 1. its one face matched a member's face identity: that member;
+ * 2. its appearance matched a member directly (at the member threshold), or it joined a member's entity at the
+ *    member threshold: that member, unless its face passed the gate and matched nobody while the member has a face
+ *    identity (a face that is not theirs means it is not them);
+ * 3. anyone else: nobody. A sighting that joined a member's entity below the member threshold is not the member: a
+ *    stranger who resembles them at the same-person threshold does not inherit their name. Pure.
  */
-export function visitPeople(sightings: readonly PersonSighting[]): VisitPeople {
-  const memberOfEntity = new Map<string, number>();
-  for (const s of sightings) {
-    if (s.entityId === null) continue;
-    const member = s.memberId ?? s.entityMemberId;
-    if (member !== null && !memberOfEntity.has(s.entityId)) memberOfEntity.set(s.entityId, member);
+export function attribute(
+  s: PersonSighting,
+  members: ReadonlyMap<number, MemberInfo>,
+  memberThreshold: number,
+): Attribution | undefined {
+  if (s.faceMemberId !== null && members.has(s.faceMemberId)) {
+    return { memberId: s.faceMemberId, via: 'face', similarity: s.faceSimilarity ?? 0 };
   }
+  const byEntity =
+    s.entityMemberId !== null && s.entitySimilarity !== null && s.entitySimilarity >= memberThreshold
+      ? { memberId: s.entityMemberId, similarity: s.entitySimilarity }
+      : undefined;
+  const byAppearance =
+    s.appearanceMemberId !== null
+      ? { memberId: s.appearanceMemberId, similarity: s.appearanceSimilarity ?? 0 }
+      : byEntity;
+  if (byAppearance === undefined) return undefined;
+  const member = members.get(byAppearance.memberId);
+  if (member === undefined || (s.unknownFace && member.hasFace)) return undefined;
+  return { ...byAppearance, via: 'appearance' };
+}
+
+/**
+ * A visit's people from its sightings: each sighting attributed on its own evidence (`attribute`), members with their
+ * best match, and unknown people counted per frame, so a stranger next to a member is never hidden by them. Pure.
+ */
+export function visitPeople(visit: VisitSightings, memberThreshold: number): VisitPeople {
   const members = new Map<number, RecognisedMember>();
-  for (const s of sightings) {
-    if (s.memberId === null || s.memberName === null || s.trust === null || s.via === null) continue;
-    const known = members.get(s.memberId);
-    const zoneIds = [...new Set([...(known?.zoneIds ?? []), ...s.zoneIds])];
-    if (known === undefined || (s.similarity ?? 0) > known.similarity) {
-      members.set(s.memberId, {
-        id: s.memberId,
-        name: s.memberName,
-        trust: s.trust,
-        similarity: s.similarity ?? 0,
-        via: s.via,
-        zoneIds,
-        schedule: s.memberSchedule,
-      });
-    } else known.zoneIds = zoneIds;
-  }
   const frames = new Map<string, { persons: number; unknown: number }>();
   const unknownEntities = new Set<string>();
-  for (const s of sightings) {
+  for (const s of visit.sightings) {
     const key = `${s.mediaFileId}/${s.frameIndex ?? 0}`;
     const frame = frames.get(key) ?? { persons: 0, unknown: 0 };
     frame.persons += 1;
-    const member = s.memberId ?? (s.entityId === null ? undefined : memberOfEntity.get(s.entityId));
-    if (member === undefined || member === null) {
+    frames.set(key, frame);
+    const who = attribute(s, visit.members, memberThreshold);
+    const info = who === undefined ? undefined : visit.members.get(who.memberId);
+    if (who === undefined || info === undefined) {
       frame.unknown += 1;
       if (s.entityId !== null) unknownEntities.add(s.entityId);
+      continue;
     }
-    frames.set(key, frame);
+    const known = members.get(info.id);
+    const zoneIds = [...new Set([...(known?.zoneIds ?? []), ...s.zoneIds])];
+    if (known === undefined || who.similarity > known.similarity) {
+      members.set(info.id, {
+        id: info.id,
+        name: info.name,
+        trust: info.trust,
+        similarity: who.similarity,
+        via: who.via,
+        zoneIds,
+        schedule: info.schedule,
+      });
+    } else known.zoneIds = zoneIds;
   }
   let journey: VisitPeople['journey'] = null;
-  for (const s of sightings) {
+  for (const s of visit.sightings) {
     if (s.journey === null || s.journey.cameras.length < 2) continue;
     if (journey === null || s.journey.cameras.length > journey.cameras.length) journey = s.journey;
   }
@@ -83,7 +112,7 @@ export function visitPeople(sightings: readonly PersonSighting[]): VisitPeople {
     members: [...members.values()].sort((a, b) => b.similarity - a.similarity),
     unknown: Math.max(0, ...counts.map((f) => f.unknown)),
     unknownEntities: [...unknownEntities],
-    entities: [...new Set(sightings.flatMap((s) => (s.entityId === null ? [] : [s.entityId])))],
+    entities: [...new Set(visit.sightings.flatMap((s) => (s.entityId === null ? [] : [s.entityId])))],
     journey,
   };
 }

@@ -81,6 +81,7 @@ export interface FaceDetectionEventTable {
   embedding: VectorColumn | null;
   person_id: number | null;
   similarity: number | null;
+  named_similarity: number | null;
   is_unknown: Generated<boolean>;
   created_at: Generated<Date>;
 }
@@ -135,6 +136,11 @@ export interface ReidEmbeddingTable {
   member_similarity: number | null;
   journey_id: string | null;
   created_at: Generated<Date>;
+}
+
+export interface StrangerNoticeTable {
+  event_id: number;
+  notified_at: Generated<Date>;
 }
 
 export type HouseholdMemberRow = Selectable<HouseholdMemberTable>;

@@ -116,6 +116,15 @@ for (const engine of ENGINES) {
         .executeTakeFirstOrThrow();
       const named = await entity(daysAgo(60), member.id);
       const recent = await entity(daysAgo(5));
+      // The member's old path over cameras, none of its sightings left: it goes, the member's entity stays.
+      const journey = (entityId: string, at: Date) =>
+        t.store.db
+          .insertInto('journeys')
+          .values({ entity_id: entityId, started_at: at, last_seen_at: at, cameras: ['drive'], steps: '[]' })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+      await journey(named.id, daysAgo(60));
+      const recentJourney = await journey(recent.id, daysAgo(5));
       const reid = (detectionId: number, entityId: string, at: Date) => ({
         ...{ detection_id: detectionId, camera_id: 'drive', detected_at: at, model_id: 'm@1', embedding: vector },
         ...{ entity_id: entityId, entity_similarity: null, member_id: null, member_similarity: null, journey_id: null },
@@ -153,7 +162,7 @@ for (const engine of ENGINES) {
       const stuckThumb = path.join(w.thumbs, 'drive', `${stuck}-${daysAgo(40).getTime()}.jpg`);
       expect({ ...report, jobId: undefined, failures: report.failures.map((f) => f.path) }).toStrictEqual({
         jobId: undefined,
-        ...{ events: 2, detections: 2, thumbnails: 2, identity: 2, mediaFiles: 5, files: 5, rejections: 1 },
+        ...{ events: 2, detections: 2, thumbnails: 2, identity: 3, mediaFiles: 5, files: 5, rejections: 1 },
         ...{ gpuStats: 0, logs: 0 },
         failures: [stuckThumb],
         failureCount: 1,
@@ -162,6 +171,8 @@ for (const engine of ENGINES) {
       expect(await w.ids('events')).toStrictEqual([ec, ee, recentDeleted]);
       const left = await t.store.db.selectFrom('entities').select('id').execute();
       expect(left.map((e) => e.id).sort()).toStrictEqual([named.id, recent.id].sort());
+      const journeysLeft = await t.store.db.selectFrom('journeys').select('id').execute();
+      expect(journeysLeft.map((j) => j.id)).toStrictEqual([recentJourney.id]);
       expect(await t.store.db.selectFrom('known_persons').selectAll().execute()).toStrictEqual([]);
       expect(await t.store.db.selectFrom('face_detection_events').selectAll().execute()).toStrictEqual([]);
       expect(await w.ids('detections')).toStrictEqual([cd, ed2, youngDet, stuckDet]);

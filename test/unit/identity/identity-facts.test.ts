@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyScoreHints } from '../../../src/domain/facts.js';
-import type { PersonSighting } from '../../../src/features/identity/identity.repository.js';
+import type { MemberInfo, PersonSighting } from '../../../src/features/identity/identity.repository.js';
 import { type IdentityFactInput, identityFacts } from '../../../src/features/identity/identity-facts.js';
 import { visitPeople } from '../../../src/features/identity/visit-people.js';
 
@@ -12,50 +12,61 @@ const sighting = (overrides: Partial<PersonSighting> = {}): PersonSighting => ({
   mediaFileId: 10,
   cameraId: 'door',
   detectedAt: at,
-  memberId: null,
-  memberName: null,
-  trust: null,
-  memberSchedule: null,
-  similarity: null,
-  via: null,
-  entityId: null,
-  entityMemberId: null,
-  journeyId: null,
-  journey: null,
+  appearanceMemberId: null,
+  appearanceSimilarity: null,
+  faceMemberId: null,
+  faceSimilarity: null,
   unknownFace: false,
+  entityId: null,
+  entitySimilarity: null,
+  entityMemberId: null,
+  journey: null,
   zoneIds: [],
   ...overrides,
 });
 
-const jane = {
-  memberId: 1,
-  memberName: 'Jane',
-  trust: 'full' as const,
-  similarity: 0.93,
-  via: 'appearance' as const,
-  entityId: 'e-jane',
-};
+const THRESHOLD = 0.7;
+const JANE: MemberInfo = { id: 1, name: 'Jane', trust: 'full', schedule: null, hasFace: true };
+/** Jane's appearance matched directly, on her entity. */
+const jane = { appearanceMemberId: 1, appearanceSimilarity: 0.93, entityId: 'e-jane', entityMemberId: 1 };
+const visit = (sightings: PersonSighting[], members: MemberInfo[] = [JANE]) => ({
+  sightings,
+  members: new Map(members.map((m) => [m.id, m])),
+});
+const people = (sightings: PersonSighting[], members?: MemberInfo[]) =>
+  visitPeople(visit(sightings, members), THRESHOLD);
 
 describe('visitPeople', () => {
   it('counts people per frame, not per clip frame, and a stranger beside a member stays unknown', () => {
-    const people = visitPeople([
+    const seen = people([
       sighting({ detectionId: 1, frameIndex: 0, ...jane }),
       sighting({ detectionId: 2, frameIndex: 0, entityId: 'e-x' }),
       sighting({ detectionId: 3, frameIndex: 1, ...jane }),
     ]);
-    expect(people.persons).toBe(2);
-    expect(people.unknown).toBe(1);
-    expect(people.members.map((m) => m.name)).toStrictEqual(['Jane']);
-    expect(people.unknownEntities).toStrictEqual(['e-x']);
+    expect(seen.persons).toBe(2);
+    expect(seen.unknown).toBe(1);
+    expect(seen.members.map((m) => m.name)).toStrictEqual(['Jane']);
+    expect(seen.unknownEntities).toStrictEqual(['e-x']);
   });
 
-  it("a sighting of a member's entity counts as the member (seen from behind in the next frame)", () => {
-    const people = visitPeople([
-      sighting({ detectionId: 1, frameIndex: 0, ...jane }),
-      sighting({ detectionId: 2, frameIndex: 1, entityId: 'e-jane' }),
-      sighting({ detectionId: 3, frameIndex: 2, entityId: 'e-named', entityMemberId: 7 }),
-    ]);
-    expect(people.unknown).toBe(0);
+  it('a sighting that joined her entity at the member threshold is her (seen from behind); below it, it is not', () => {
+    const behind = sighting({ entityId: 'e-jane', entityMemberId: 1, entitySimilarity: 0.74 });
+    expect(people([behind]).unknown).toBe(0);
+    // A stranger who resembles her at the same-person threshold (0.6) does not inherit her name.
+    const lookalike = sighting({ entityId: 'e-jane', entityMemberId: 1, entitySimilarity: 0.64 });
+    expect(people([lookalike])).toMatchObject({ unknown: 1, members: [] });
+  });
+
+  it('a good face that is not hers overrides an appearance match, when she has a face identity', () => {
+    const stranger = sighting({ ...jane, unknownFace: true });
+    expect(people([stranger])).toMatchObject({ unknown: 1, members: [] });
+    // Enrolled without a face: her appearance is all HSI knows, the unknown face says nothing against it.
+    expect(people([stranger], [{ ...JANE, hasFace: false }]).unknown).toBe(0);
+  });
+
+  it('a face match names the member even when the appearance did not match', () => {
+    const seen = people([sighting({ faceMemberId: 1, faceSimilarity: 0.81, entityId: 'e-new' })]);
+    expect(seen.members).toMatchObject([{ name: 'Jane', via: 'face', similarity: 0.81 }]);
   });
 
   it('keeps the journey that crossed the most cameras', () => {
@@ -63,16 +74,20 @@ describe('visitPeople', () => {
       { camera_id: 'door', at: at.toISOString() },
       { camera_id: 'drive', at: at.toISOString() },
     ];
-    const people = visitPeople([
-      sighting({ journeyId: 'j1', journey: { id: 'j1', cameras: ['door'], steps: steps.slice(0, 1) } }),
-      sighting({ detectionId: 2, journeyId: 'j2', journey: { id: 'j2', cameras: ['door', 'drive'], steps } }),
+    const seen = people([
+      sighting({ journey: { id: 'j1', cameras: ['door'], steps: steps.slice(0, 1) } }),
+      sighting({ detectionId: 2, journey: { id: 'j2', cameras: ['door', 'drive'], steps } }),
     ]);
-    expect(people.journey?.id).toBe('j2');
+    expect(seen.journey?.id).toBe('j2');
   });
 });
 
-const input = (sightings: PersonSighting[], overrides: Partial<IdentityFactInput> = {}): IdentityFactInput => ({
-  people: visitPeople(sightings),
+const input = (
+  sightings: PersonSighting[],
+  overrides: Partial<IdentityFactInput> = {},
+  members: MemberInfo[] = [JANE],
+): IdentityFactInput => ({
+  people: people(sightings, members),
   at,
   timeZone: 'Europe/Berlin',
   night: true,
@@ -104,7 +119,7 @@ describe('identityFacts', () => {
 
   it('outside her schedule she is noted and lowers nothing', () => {
     const daytime = [{ start: '08:00', end: '20:00' }];
-    const facts = identityFacts(input([sighting({ ...jane, memberSchedule: daytime })]));
+    const facts = identityFacts(input([sighting(jane)], {}, [{ ...JANE, schedule: daytime }]));
     expect(facts[0]?.promptLines?.[1]).toContain('OUTSIDE their usual hours');
     expect(facts[0]?.people?.members).toStrictEqual([{ id: 1, trusted: false }]);
     expect(applyScoreHints(40, facts).score).toBe(40);
@@ -132,9 +147,9 @@ describe('identityFacts', () => {
   });
 
   it('partial trust takes 15 points off; monitor moves nothing', () => {
-    const partial = identityFacts(input([sighting({ ...jane, trust: 'partial' })]));
+    const partial = identityFacts(input([sighting(jane)], {}, [{ ...JANE, trust: 'partial' }]));
     expect(applyScoreHints(50, partial).score).toBe(35);
-    const monitor = identityFacts(input([sighting({ ...jane, trust: 'monitor' })]));
+    const monitor = identityFacts(input([sighting(jane)], {}, [{ ...JANE, trust: 'monitor' }]));
     expect(applyScoreHints(50, monitor).score).toBe(50);
   });
 
