@@ -458,11 +458,7 @@ export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly n
       appearanceSimilarity: r.member_id === null ? null : r.member_similarity,
       faceMemberId: named ? face.member_id : null,
       faceSimilarity: named ? face.similarity : null,
-      unknownFace:
-        face !== undefined &&
-        face.is_unknown &&
-        face.named_similarity !== null &&
-        face.named_similarity < FACE_NOT_THEM,
+      unknownFace: face?.is_unknown === true && face.named_similarity !== null && face.named_similarity < FACE_NOT_THEM,
       entityId: r.entity_id,
       entitySimilarity: r.entity_similarity,
       entityMemberId: r.entity_member_id,

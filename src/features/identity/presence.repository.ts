@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { DbOrTx } from '../../storage/database.js';
 import type { MemberRole, TrustLevel } from '../../storage/tables/identity.table.js';
 
