@@ -42,10 +42,12 @@ function queueDetectedFiles(ctx: FeatureContext, stop: StopStack): void {
 async function startWorker(ctx: FeatureContext, processors: readonly FrameProcessor[], stop: StopStack) {
   const log = ctx.log.child({ component: 'enrichment' });
   const loaded: FrameProcessor[] = [];
+  const unavailable: { name: string; error: string }[] = [];
   for (const processor of processors) {
     try {
       await processor.load(ctx.models);
     } catch (error) {
+      unavailable.push({ name: processor.name, error: errorMessage(error) });
       // A processor that cannot start (a model file missing or wrong) is left out, loudly; detection, the other
       // processors and the events go on without it.
       log.error(
@@ -65,12 +67,14 @@ async function startWorker(ctx: FeatureContext, processors: readonly FrameProces
     clock: ctx.clock,
     mediaRoot: ctx.config.media_root,
     processors: loaded,
+    unavailable,
     extractFrames: clipFrameExtractor(ctx.config),
   });
   ctx.queues.enrichment.process(handler, { concurrency: 1 });
   // Stopped before the processors close (unwound first), so no job runs on a closed processor.
   stop.push('enrichment worker', () => ctx.queues.enrichment.close());
-  const names = loaded.map((p) => p.name);
+  // Every processor, loaded or not: a file lacking the run of one that did not load gets it (recorded failed).
+  const names = processors.map((p) => p.name);
   const sweep = async () => {
     const now = ctx.clock.now();
     const lost = await mediaAwaitingEnrichment(ctx.db, names, now, SWEEP_GRACE_MS);
@@ -90,5 +94,5 @@ async function startWorker(ctx: FeatureContext, processors: readonly FrameProces
     timer.unref();
     stop.push('enrichment sweep', async () => clearInterval(timer));
   }
-  log.info({ processors: names }, 'enrichment ready');
+  log.info({ processors: loaded.map((p) => p.name), unavailable: unavailable.map((u) => u.name) }, 'enrichment ready');
 }

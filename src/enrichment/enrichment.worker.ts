@@ -28,6 +28,11 @@ export interface EnrichmentWorkerDeps {
   mediaRoot: string;
   /** Loaded processors, in feature order. */
   processors: readonly FrameProcessor[];
+  /**
+   * Processors that did not load (a model missing): each file records them `failed` with this reason, so nothing
+   * waits for them (the orphan sweep, a replay) and the run table says why they did not run.
+   */
+  unavailable?: readonly { name: string; error: string }[];
   /** Frames sampled from a clip, as detection sampled them (same settings: the same frame indices). */
   extractFrames: (file: string) => Promise<Buffer[]>;
 }
@@ -50,9 +55,12 @@ export function createEnrichmentHandler(deps: EnrichmentWorkerDeps): JobHandler<
     if (detections.length === 0) return;
     const done = new Set((await enrichmentRunsOf(deps.db, media.id)).map((r) => r.processor));
     const todo = deps.processors.filter((p) => !done.has(p.name));
-    // Every processor ran: a replay, the first run announced it. (With none loaded, the detections go on as they are.)
-    if (todo.length === 0 && deps.processors.length > 0) return;
-    const outcomes = await enrich(deps, media, detections, todo, log);
+    const missing = (deps.unavailable ?? []).filter((u) => !done.has(u.name));
+    if (todo.length === 0 && missing.length === 0) return; // a replay: the first run announced it
+    const outcomes = [
+      ...(todo.length === 0 ? [] : await enrich(deps, media, detections, todo, log)),
+      ...(await recordUnavailable(deps, media.id, missing)),
+    ];
     deps.bus.emit('detection.enriched', {
       cameraId: media.camera_id,
       mediaFileId: media.id,
@@ -93,6 +101,26 @@ async function enrich(
     const { outcome, results } = await runProcessor(processor, frames, detections);
     if (outcome.error !== null) log.warn({ processor: processor.name, status: outcome.status }, outcome.error);
     outcomes.push(await store(deps, media.id, outcome, results, processor));
+  }
+  return outcomes;
+}
+
+/** The processors that did not load, recorded `failed` on the file with the reason. */
+async function recordUnavailable(
+  deps: EnrichmentWorkerDeps,
+  mediaFileId: number,
+  missing: readonly { name: string; error: string }[],
+): Promise<EnrichmentOutcome[]> {
+  const outcomes: EnrichmentOutcome[] = [];
+  for (const { name, error } of missing) {
+    const outcome = {
+      processor: name,
+      status: 'failed' as const,
+      error: `${name} did not load: ${error}`,
+      results: 0,
+      ms: 0,
+    };
+    outcomes.push(await store(deps, mediaFileId, outcome, [], undefined));
   }
   return outcomes;
 }

@@ -67,7 +67,7 @@ export const ruleBodySchema = {
     },
     person_ids: {
       type: ['array', 'null'],
-      items: { type: 'integer', minimum: 1 },
+      items: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
       maxItems: 100,
       description: 'Only when one of these household members was recognised.',
     },

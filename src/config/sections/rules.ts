@@ -143,7 +143,12 @@ export const alertsSchema: JSONSchemaType<AlertsConfig> = {
           },
           require_armed_zone: { type: 'boolean', default: false },
           unknown_person: { type: 'boolean', default: false },
-          person_ids: { type: 'array', items: { type: 'integer', minimum: 1 }, nullable: true },
+          person_ids: {
+            type: 'array',
+            items: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
+            maxItems: 100,
+            nullable: true,
+          },
           ignore_trusted: { type: 'boolean', default: false },
           dedup_key_template: { type: 'string', nullable: true },
           cooldown_seconds: { type: 'integer', minimum: 0, maximum: 86400, nullable: true },

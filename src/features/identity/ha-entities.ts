@@ -54,7 +54,8 @@ export function identityHubComponents(input: DiscoveryInput, hub: Scope): Record
       state_topic: visitorsTodayTopic(base),
       value_template: '{{ value_json.count }}',
       json_attributes_topic: visitorsTodayTopic(base),
-      state_class: 'total_increasing',
+      // Not total_increasing: the count drops when a visitor is named as a member, which is no counter reset.
+      state_class: 'measurement',
       unit_of_measurement: 'visitors',
       icon: 'mdi:account-group',
     }),

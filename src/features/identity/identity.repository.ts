@@ -39,7 +39,15 @@ export interface EntityCandidate {
   lastSeenAt: Date;
 }
 
-/** The person entities of one model seen at or after `since` (the ones a new sighting may join). */
+/**
+ * At most this many entities are compared with each file's people: the most recently seen. A home sees far fewer
+ * people within the retention window; a busy street camera would otherwise decode every vector ever stored per file.
+ */
+export const ENTITY_CANDIDATES_MAX = 5000;
+/** At most this many lone unknown faces (the newest) are compared with each new unknown face. */
+export const LONE_FACES_MAX = 2000;
+
+/** The person entities of one model seen at or after `since`, newest first (the ones a new sighting may join). */
 export async function recentEntities(db: DbOrTx, modelId: string, since: Date): Promise<EntityCandidate[]> {
   const rows = await db
     .selectFrom('entities')
@@ -47,6 +55,8 @@ export async function recentEntities(db: DbOrTx, modelId: string, since: Date): 
     .where('model_id', '=', modelId)
     .where('entity_type', '=', 'person')
     .where('last_seen_at', '>=', since)
+    .orderBy('last_seen_at', 'desc')
+    .limit(ENTITY_CANDIDATES_MAX)
     .execute();
   return rows.map((r) => ({
     id: r.id,
@@ -246,6 +256,8 @@ export async function loneUnknownFaces(
     .where('person_id', 'is', null)
     .where('embedding', 'is not', null)
     .where('detected_at', '>=', since)
+    .orderBy('detected_at', 'desc')
+    .limit(LONE_FACES_MAX)
     .execute();
   return rows.flatMap((r) =>
     r.embedding === null

@@ -72,7 +72,7 @@ describe('identity entities in Home Assistant discovery', () => {
       state_topic: 'hsi/hub/visitors_today',
       value_template: '{{ value_json.count }}',
       json_attributes_topic: 'hsi/hub/visitors_today',
-      state_class: 'total_increasing',
+      state_class: 'measurement',
       unit_of_measurement: 'visitors',
       icon: 'mdi:account-group',
     });
