@@ -213,8 +213,8 @@ interface Analysed {
   prompt: string;
   result: AssessRiskResult;
   durationMs: number;
-  /** The fact sources' data, by source: kept in the audit row. */
-  facts: Record<string, unknown[]>;
+  /** The fact sources' data, by source, and the people seen: kept in the audit row. */
+  facts: Record<string, unknown>;
 }
 
 async function analyse(deps: AnalysisWorkerDeps, facts: BatchFacts): Promise<Analysed> {

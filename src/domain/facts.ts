@@ -65,18 +65,35 @@ export function factPromptLines(facts: readonly Fact[]): string[] {
   return facts.flatMap((f) => f.promptLines ?? []);
 }
 
-/** What the audit row keeps of the facts: each source's data, by source name. */
-export function factAuditData(facts: readonly Fact[]): Record<string, unknown[]> {
+/** The audit key under which the people seen are kept (beside the sources' data), for judging rules later. */
+export const PEOPLE_SEEN_KEY = 'people_seen';
+
+/** What the audit row keeps of the facts: each source's data, by source name, and the people seen when known. */
+export function factAuditData(facts: readonly Fact[]): Record<string, unknown> {
   const out: Record<string, unknown[]> = {};
   for (const f of facts) {
     const list = out[f.source] ?? [];
     list.push(f.data);
     out[f.source] = list;
   }
-  return out;
+  const people = peopleSeen(facts);
+  return people === undefined ? out : { ...out, [PEOPLE_SEEN_KEY]: people };
 }
 
 /** Who the facts say the visit's people were: the first fact that knows; undefined when none does. */
 export function peopleSeen(facts: readonly Fact[]): PeopleSeen | undefined {
   return facts.find((f) => f.people !== undefined)?.people;
+}
+
+/** The people seen as an audit row kept them, or undefined when it holds none (or something else). */
+export function auditedPeopleSeen(facts: unknown): PeopleSeen | undefined {
+  if (typeof facts !== 'object' || facts === null) return undefined;
+  const value = (facts as Record<string, unknown>)[PEOPLE_SEEN_KEY];
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { unknown, members } = value as { unknown?: unknown; members?: unknown };
+  if (typeof unknown !== 'number' || !Array.isArray(members)) return undefined;
+  const valid = members.every(
+    (m) => typeof m === 'object' && m !== null && typeof m.id === 'number' && typeof m.trusted === 'boolean',
+  );
+  return valid ? { unknown, members: members as PeopleSeen['members'] } : undefined;
 }

@@ -100,7 +100,7 @@ export interface EventAudit {
 
 export type EventAuditInput = Omit<EventAudit, 'id' | 'createdAt'> & {
   /** What the fact sources said, by source name (stored for calibration; not part of the audit's API shape). */
-  facts?: Record<string, unknown[]> | null;
+  facts?: Record<string, unknown> | null;
 };
 
 export function eventAuditRowToAudit(row: EventAuditRow): EventAudit {
@@ -151,4 +151,15 @@ export async function recordEventAudit(db: DbOrTx, input: EventAuditInput): Prom
 export async function getEventAudit(db: DbOrTx, eventId: number): Promise<EventAudit | undefined> {
   const row = await db.selectFrom('event_audits').selectAll().where('event_id', '=', eventId).executeTakeFirst();
   return row === undefined ? undefined : eventAuditRowToAudit(row);
+}
+
+/** The facts each event's audit row kept, by event id (events without one are absent). */
+export async function auditFactsOfEvents(db: DbOrTx, eventIds: readonly number[]): Promise<Map<number, unknown>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('event_audits')
+    .select(['event_id', 'facts'])
+    .where('event_id', 'in', [...eventIds])
+    .execute();
+  return new Map(rows.map((r) => [r.event_id, r.facts]));
 }

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type EventFacts, matchRule } from '../../domain/alert-rules.js';
+import { type EventFacts, matchRule, type PeopleSeen } from '../../domain/alert-rules.js';
 import type { HouseMode } from '../../domain/arming.js';
+import { auditedPeopleSeen } from '../../domain/facts.js';
 import { toZoneHit } from '../../domain/zones.js';
 import type { StoredAlertRule } from '../../storage/alert-rule.repository.js';
+import { auditFactsOfEvents } from '../../storage/audit.repository.js';
 import type { DbOrTx } from '../../storage/database.js';
 import { listEvents, type SecurityEvent } from '../../storage/event.repository.js';
 import { detectionFactsOfEvents, type EventDetectionFacts } from '../../storage/queries/detections.js';
@@ -56,13 +58,17 @@ const testResponseSchema = {
   },
 } as const;
 
-/** The facts the alert service would have seen for a past event, with today's zones and the given house mode. */
+/**
+ * The facts the alert service would have seen for a past event, with today's zones and the given house mode, and
+ * the people its analysis saw (kept in its audit row; absent: nobody recognised, as with identity off).
+ */
 export function pastEventFacts(
   event: SecurityEvent,
   detections: readonly EventDetectionFacts[],
   zones: readonly StoredZone[],
   houseMode: HouseMode,
   timezone: string,
+  people?: PeopleSeen,
 ): EventFacts {
   const confidenceByType: Record<string, number> = Object.fromEntries(event.objectTypes.map((t) => [t, 0]));
   const hitIds = new Set<string>();
@@ -82,6 +88,7 @@ export function pastEventFacts(
       .map((z) => toZoneHit(z, z.armed)),
     houseMode,
     timezone,
+    ...(people === undefined ? {} : { people }),
   };
 }
 
@@ -104,12 +111,11 @@ export function ruleTestRoute(app: FastifyInstance, ctx: ApiContext, find: RuleF
       const limit = request.body?.limit ?? 20;
       const houseMode = request.body?.house_mode ?? (await arming.houseMode());
       const { events } = await listEvents(db, { limit });
-      const [detections, zones] = await Promise.all([
-        detectionFactsOfEvents(
-          db,
-          events.map((e) => e.id),
-        ),
+      const ids = events.map((e) => e.id);
+      const [detections, zones, audited] = await Promise.all([
+        detectionFactsOfEvents(db, ids),
         listZones(db),
+        auditFactsOfEvents(db, ids),
       ]);
       const results = events.map((event) => {
         const facts = pastEventFacts(
@@ -118,6 +124,7 @@ export function ruleTestRoute(app: FastifyInstance, ctx: ApiContext, find: RuleF
           zones.filter((z) => z.cameraId === event.cameraId),
           houseMode,
           ctx.timeZone,
+          auditedPeopleSeen(audited.get(event.id)),
         );
         const match = matchRule(rule, facts, event.startedAt);
         return {

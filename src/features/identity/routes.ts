@@ -8,6 +8,7 @@ import type { Schedule } from '../../domain/schedule.js';
 import { AppError } from '../../lib/errors.js';
 import { type ModelRuntime, OnnxModelRuntime } from '../../models/model-runtime.js';
 import type { DbOrTx } from '../../storage/database.js';
+import { eventDetectionIds, getEvent } from '../../storage/event.repository.js';
 import { detectionImageSource } from '../../storage/queries/detections.js';
 import type { MemberRole, TrustLevel, VehicleType } from '../../storage/tables/identity.table.js';
 import { getZone } from '../../storage/zone.repository.js';
@@ -60,6 +61,8 @@ import {
   type VehicleInput,
   type ZonePermission,
 } from './household.repository.js';
+import { sightingsOfDetections } from './identity.repository.js';
+import { visitPeople } from './visit-people.js';
 
 /**
  * The identity feature's HTTP API: the household (members, their enrolment, vehicles, who may be in which zone),
@@ -216,6 +219,31 @@ const journeySchema = obj({
   last_seen_at: dateTime,
   cameras: { type: 'array', items: str },
   steps: { type: 'array', items: obj({ camera_id: str, at: str }) },
+});
+
+const eventPeopleSchema = obj({
+  event_id: int,
+  persons: int,
+  unknown: int,
+  members: {
+    type: 'array',
+    items: obj({
+      id: int,
+      name: str,
+      trust: str,
+      via: { type: 'string', enum: ['face', 'appearance'] },
+      similarity: num,
+    }),
+  },
+  entities: { type: 'array', items: str },
+  journey: {
+    type: ['object', 'null'],
+    properties: {
+      id: str,
+      cameras: { type: 'array', items: str },
+      steps: { type: 'array', items: obj({ camera_id: str, at: str }) },
+    },
+  },
 });
 
 const enrolmentSchema = obj({
@@ -452,7 +480,7 @@ export function identityRoutes(config: Config): ApiRoutes {
     vehicleRoutes(app, ctx);
     permissionRoutes(app, ctx);
     faceRoutes(app, ctx);
-    entityRoutes(app, ctx);
+    entityRoutes(app, ctx, config);
   };
 }
 
@@ -1168,7 +1196,7 @@ function faceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   );
 }
 
-function entityRoutes(app: FastifyInstance, ctx: ApiContext): void {
+function entityRoutes(app: FastifyInstance, ctx: ApiContext, config: Config): void {
   const { db } = ctx.deps;
   const tags = ['entities'];
   app.get<{ Querystring: { limit: number; offset: number; member_id?: number; known?: boolean; camera?: string } }>(
@@ -1258,4 +1286,42 @@ function entityRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return { journeys: journeys.map(journeyJson) };
     },
   );
+  app.get<{ Params: { id: number } }>(
+    '/api/events/:id/people',
+    {
+      schema: {
+        tags,
+        summary:
+          "Who the security event's people were: household members recognised (by face or appearance, how sure), " +
+          'how many were unknown, and the path over cameras of anyone who crossed several',
+        params: idParams,
+        response: { 200: eventPeopleSchema, ...errors(404) },
+      },
+    },
+    async (request) => {
+      const ids = await eventDetectionIdsOr404(db, request.params.id);
+      const people = visitPeople(await sightingsOfDetections(db, ids), config.identity.member_threshold);
+      return {
+        event_id: request.params.id,
+        persons: people.persons,
+        unknown: people.unknown,
+        members: people.members.map((m) => ({
+          id: m.id,
+          name: m.name,
+          trust: m.trust,
+          via: m.via,
+          similarity: Math.round(m.similarity * 1000) / 1000,
+        })),
+        entities: people.entities,
+        journey: people.journey,
+      };
+    },
+  );
+}
+
+/** The detection ids of a (not deleted) security event; 404 when there is none. */
+async function eventDetectionIdsOr404(db: DbOrTx, eventId: number): Promise<number[]> {
+  const event = await getEvent(db, eventId);
+  if (event === undefined) throw notFound(`no security event with id ${eventId}`);
+  return eventDetectionIds(db, eventId);
 }

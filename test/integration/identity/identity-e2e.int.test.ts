@@ -35,6 +35,7 @@ for (const backends of BACKENDS) {
     let t: TestHsi;
     let ha: HomeAssistant;
     let port: number;
+    let ruleId: string;
     const night = lastThreeAm();
     const api = async (method: string, url: string, body?: unknown, type = 'application/json') => {
       const response = await fetch(`http://127.0.0.1:${port}${url}`, {
@@ -142,6 +143,7 @@ for (const backends of BACKENDS) {
         unknown_person: true,
       });
       expect(rule.status).toBe(201);
+      ruleId = String(rule.body.id);
     });
 
     it('her photo at 03:00 at the door while disarmed: a low event naming her, and no alert', async () => {
@@ -193,6 +195,23 @@ for (const backends of BACKENDS) {
       expect(new Set(visitor.map((r) => r.journey_id)).size).toBe(1);
       expect(visitor[0]?.cameras).toStrictEqual(['front_door', 'drive']);
       expect(await auditFacts(event.id)).toMatchObject({ unknown: 1, journey: { cameras: ['front_door', 'drive'] } });
+      // The event's people, as the API shows them: his path over the two cameras.
+      const people = await api('GET', `/api/events/${event.id}/people`);
+      expect(people.body).toMatchObject({
+        persons: 1,
+        unknown: 1,
+        members: [],
+        journey: { cameras: ['front_door', 'drive'] },
+      });
+      expect((await api('GET', '/api/events/999999/people')).status).toBe(404);
+      // Testing the rule against past events judges them by the people their analysis saw.
+      const tested = await api('POST', `/api/alert-rules/${ruleId}/test`, { limit: 10 });
+      const results = tested.body.results as { event_id: number; matched: boolean; failed_conditions: unknown[] }[];
+      const eileen = results.find((r) => r.event_id !== event.id && r.matched === false);
+      expect(eileen?.failed_conditions).toStrictEqual([
+        { condition: 'unknown_person', reason: 'everyone seen was recognised' },
+      ]);
+      expect(results.filter((r) => r.matched)).toHaveLength(2);
       // Eileen's sighting is another entity, on no journey of his.
       expect(rows.filter((r) => r.entity_id !== visitor[0]?.entity_id)).toHaveLength(1);
     });
