@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Db } from '../storage/database.js';
 import { deleteGpuStatsBefore } from '../storage/gpu-stats.repository.js';
 import { startJob, updateJob } from '../storage/job.repository.js';
+import { lockIdentityWrites } from '../storage/locks.js';
 import { deleteLogsBefore } from '../storage/log.repository.js';
 import { deleteExpiredEvents, deleteExpiredIdentity } from '../storage/retention.repository.js';
 import { expireDetections, expireMedia, expireRejections, type FileFailure } from './retention-files.js';
@@ -98,7 +99,10 @@ async function runSteps(deps: RetentionDeps, jobId: string, report: RetentionRep
     const r = await expireDetections(files, detections);
     Object.assign(report, { detections: r.rows, thumbnails: r.files });
     failed(r.failures);
-    report.identity = await deleteExpiredIdentity(db, detections);
+    report.identity = await db.transaction().execute(async (tx) => {
+      await lockIdentityWrites(tx); // no enrichment worker joins an entity while it goes
+      return deleteExpiredIdentity(tx, detections);
+    });
   }
   await progress(50);
   const media = cutoff(now, config.media_days);

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { DbOrTx } from './database.js';
 import type { AuditLogRow, AuditStatus, EventAuditRow } from './tables/audit.table.js';
 import type { AnalysisSource } from './tables/event.table.js';
@@ -120,7 +121,8 @@ export function eventAuditRowToAudit(row: EventAuditRow): EventAudit {
 
 /**
  * Records how an event was analysed. One row per event: the first record wins, so an analysis replayed after a
- * crash (whose event already existed) leaves the original audit as it was; the stored audit is returned.
+ * crash (whose event already existed) leaves the original audit as it was, except its facts, which follow the
+ * latest analysis; the stored audit is returned.
  */
 export async function recordEventAudit(db: DbOrTx, input: EventAuditInput): Promise<EventAudit> {
   const inserted = await db
@@ -136,7 +138,9 @@ export async function recordEventAudit(db: DbOrTx, input: EventAuditInput): Prom
       corrections: input.corrections === null ? null : JSON.stringify(input.corrections),
       facts: input.facts === undefined || input.facts === null ? null : JSON.stringify(input.facts),
     })
-    .onConflict((oc) => oc.column('event_id').doNothing())
+    // The first analysis's record stands; only the facts follow the latest analysis (the close re-analyses the
+    // whole visit, and a rule tested later must see who the alerting analysis saw).
+    .onConflict((oc) => oc.column('event_id').doUpdateSet({ facts: sql`coalesce(excluded.facts, event_audits.facts)` }))
     .returningAll()
     .executeTakeFirst();
   if (inserted !== undefined) return eventAuditRowToAudit(inserted);

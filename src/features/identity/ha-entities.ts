@@ -10,16 +10,14 @@ import type { Db } from '../../storage/database.js';
 import { eventDetectionIds } from '../../storage/event.repository.js';
 import type { MemberRole } from '../../storage/tables/identity.table.js';
 import { sightingsOfDetections } from './identity.repository.js';
+import { lastMemberSightings, lastRecognizedOnCamera, type MemberSighting } from './presence.js';
 import {
   claimStrangerNotice,
   countVisitorsSince,
-  lastMemberSightings,
-  lastRecognizedOnCamera,
   listMemberSummaries,
-  type MemberSighting,
   type MemberSummary,
 } from './presence.repository.js';
-import { type VisitPeople, visitPeople } from './visit-people.js';
+import { type PeopleThresholds, peopleThresholds, type VisitPeople, visitPeople } from './visit-people.js';
 
 /**
  * The identity feature in Home Assistant: a device per household member (a *Last seen* timestamp sensor with the
@@ -149,8 +147,8 @@ const signature = (members: readonly MemberSummary[]): string =>
   JSON.stringify(members.map((m) => [m.id, m.name, m.role]));
 
 /** Who was seen in an event: its detections' sightings, summed up. */
-async function peopleOfEvent(db: Db, eventId: number, memberThreshold: number): Promise<VisitPeople> {
-  return visitPeople(await sightingsOfDetections(db, await eventDetectionIds(db, eventId)), memberThreshold);
+async function peopleOfEvent(db: Db, eventId: number, thresholds: PeopleThresholds): Promise<VisitPeople> {
+  return visitPeople(await sightingsOfDetections(db, await eventDetectionIds(db, eventId)), thresholds);
 }
 
 /**
@@ -163,7 +161,7 @@ export function identityHaSource(config: Config): HaComponentSource {
   const base = config.mqtt.base_topic;
   const timeZone = siteTimeZone(config);
   const presenceMinutes = config.identity.presence_minutes;
-  const memberThreshold = config.identity.member_threshold;
+  const thresholds = peopleThresholds(config);
   /** Per member, the state payload last published. */
   const published = new Map<number, string>();
   let visitorsPublished: string | undefined;
@@ -174,7 +172,12 @@ export function identityHaSource(config: Config): HaComponentSource {
   let tail: Promise<unknown> = Promise.resolve();
 
   const readStates = async (db: Db, now: Date): Promise<HaUpdate> => {
-    const [members, sightings] = await Promise.all([listMemberSummaries(db), lastMemberSightings(db)]);
+    const members = await listMemberSummaries(db);
+    const sightings = await lastMemberSightings(
+      db,
+      members.map((m) => m.id),
+      thresholds,
+    );
     const since = startOfLocalDay(now, timeZone);
     const visitors = await countVisitorsSince(db, since);
     const messages: HaMessage[] = [];
@@ -210,7 +213,7 @@ export function identityHaSource(config: Config): HaComponentSource {
    * the database, so a restart between a visit's open and its close, or another bridge process, never fires twice.
    */
   const stranger = async (db: Db, event: EventRecord): Promise<HaMessage[]> => {
-    const people = await peopleOfEvent(db, event.id, memberThreshold);
+    const people = await peopleOfEvent(db, event.id, thresholds);
     if (people.unknown === 0 || !(await claimStrangerNotice(db, event.id))) return [];
     return [
       { topic: strangerEventTopic(base), payload: JSON.stringify(strangerEventPayload(event, people)), retain: false },
@@ -240,8 +243,8 @@ export function identityHaSource(config: Config): HaComponentSource {
     },
     async securityEventAttributes(db, event) {
       const [people, last] = await Promise.all([
-        peopleOfEvent(db, event.id, memberThreshold),
-        lastRecognizedOnCamera(db, event.cameraId),
+        peopleOfEvent(db, event.id, thresholds),
+        lastRecognizedOnCamera(db, event.cameraId, thresholds),
       ]);
       return securityEventPeople(people, last);
     },

@@ -4,6 +4,7 @@ import { identityHaSource } from './ha-entities.js';
 import { identityFactSource } from './identity-source.js';
 import { reidProcessor } from './reid.processor.js';
 import { identityRoutes } from './routes.js';
+import { peopleThresholds } from './visit-people.js';
 
 /**
  * Who HSI sees (issue 13): person re-identification and faces as frame processors in the enrichment stage, the
@@ -21,7 +22,7 @@ export function identityFeature(): Feature {
       reidProcessor(config),
       ...(config.identity.faces.enabled ? [faceProcessor(config)] : []),
     ],
-    factSources: (config) => [identityFactSource(config.identity.member_threshold)],
+    factSources: (config) => [identityFactSource(peopleThresholds(config))],
     haComponents: (config) => [identityHaSource(config)],
     routes: (config) => [identityRoutes(config)],
   });

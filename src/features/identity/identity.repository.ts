@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../../storage/database.js';
+import { lockIdentityWrites } from '../../storage/locks.js';
 import type { JourneyStep, TrustLevel } from '../../storage/tables/identity.table.js';
 import { bytesToVector, type GalleryEntry, vectorToBytes } from './vectors.js';
 
@@ -9,14 +10,8 @@ import { bytesToVector, type GalleryEntry, vectorToBytes } from './vectors.js';
  * only next to vectors of the same model id.
  */
 
-/**
- * Serialises every write of identity state (entities, journeys, face clusters, galleries, a member's removal) for
- * the rest of the transaction: read-match-write cycles of two enrichment workers, or of a worker and the API, never
- * interleave. A transaction-scoped advisory lock (PostgreSQL and PGlite).
- */
-export async function lockIdentity(tx: DbOrTx): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtext('hsi:identity'))`.execute(tx);
-}
+/** The identity write lock (`src/storage/locks.ts`), taken first by every identity write transaction. */
+export const lockIdentity = lockIdentityWrites;
 
 /** The household members' re-identification gallery for one model: one entry per stored vector. */
 export async function memberGallery(db: DbOrTx, modelId: string): Promise<GalleryEntry<number>[]> {
@@ -356,32 +351,41 @@ export async function assignFaceEvents(db: DbOrTx, faceEventIds: readonly number
 // ---- reading a visit's people ----------------------------------------------------------------------------
 
 /**
- * A face this far (cosine) from every named person's face is someone else's: the 95th percentile of different-person
+ * A face this far (cosine) from a member's own face vectors is not theirs: the 95th percentile of different-person
  * face pairs measured on 25 people (docs/IDENTITY-THRESHOLDS.md) is 0.36, while a member's own faces fall below it
  * in few shots (small, blurred); between this and the match threshold a face is evidence of nothing.
  */
 export const FACE_NOT_THEM = 0.36;
 
-/** One person detection of a visit and the evidence of who it was. */
+/** The one good face of a person detection (passed the gate; a detection with two is ambiguous and has none). */
+export interface SightingFace {
+  /** The named person it matched at the match threshold (not an unknown-face group), and their member. */
+  namedPersonId: number | null;
+  namedMemberId: number | null;
+  similarity: number | null;
+  /** In memory only: compared with a claimed member's own face vectors (null: erased, or none stored). */
+  modelId: string | null;
+  vector: Float32Array | null;
+}
+
+/** One person detection of a visit and the evidence of who it was (vectors in memory only, never sent anywhere). */
 export interface PersonSighting {
   detectionId: number;
   frameIndex: number | null;
   mediaFileId: number;
   cameraId: string;
   detectedAt: Date;
+  bbox: { x: number; y: number; width: number; height: number };
+  /** Its appearance vector (null: none, e.g. a crop too small). */
+  vector: Float32Array | null;
   /** The member its appearance matched directly (at the member threshold when stored), and how well. */
   appearanceMemberId: number | null;
   appearanceSimilarity: number | null;
-  /** The member its one face matched (a named person linked to a member), and how well. */
-  faceMemberId: number | null;
-  faceSimilarity: number | null;
+  face: SightingFace | null;
   /**
-   * Its one face passed the quality gate and is far from every named person's face (below `FACE_NOT_THEM`): a
-   * stranger's face. A face in the grey zone between that and the match threshold says nothing either way.
+   * The re-identified entity (null: no appearance vector), how well it joined it (null: it started it), and the
+   * member the entity belongs to.
    */
-  unknownFace: boolean;
-  /** The re-identified entity (null: no appearance vector, e.g. a crop too small), how well it joined it (null: it
-   * started it), and the member the entity belongs to. */
   entityId: string | null;
   entitySimilarity: number | null;
   entityMemberId: number | null;
@@ -396,8 +400,8 @@ export interface MemberInfo {
   trust: TrustLevel;
   /** The stored typical schedule (a list of schedules; null: any time). */
   schedule: unknown | null;
-  /** They have a face identity with vectors: a good face that is not theirs means it is not them. */
-  hasFace: boolean;
+  /** Their face identity's vectors (in memory only): a good face far from all of them is not theirs. */
+  faceVectors: { modelId: string; vector: Float32Array }[];
 }
 
 /** A visit's person sightings and the members they name. */
@@ -407,10 +411,10 @@ export interface VisitSightings {
 }
 
 /**
- * The evidence of who each person detection among `detectionIds` was: its appearance match and entity
- * (reid_embeddings), and its face (face_detection_events → known_persons). A detection with more than one face
- * that passed the gate is ambiguous (a neighbour's face in its head region): its faces are not used. Detections of
- * other types are left out; a person detection without any identity row is still listed. `visitPeople` decides.
+ * The evidence of who each person detection among `detectionIds` was: its box, appearance vector, match and entity
+ * (reid_embeddings), and its one good face (face_detection_events → known_persons). A detection with more than one
+ * face that passed the gate is ambiguous (a neighbour's face in its head region): its faces are not used. Detections
+ * of other types are left out; a person detection without any identity row is still listed. `visitPeople` decides.
  */
 export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly number[]): Promise<VisitSightings> {
   if (detectionIds.length === 0) return { sightings: [], members: new Map() };
@@ -427,6 +431,11 @@ export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly n
       'd.camera_id',
       'd.detected_at',
       'd.zone_ids',
+      'd.bbox_x',
+      'd.bbox_y',
+      'd.bbox_width',
+      'd.bbox_height',
+      'r.embedding',
       'r.member_id',
       'r.member_similarity',
       'r.entity_id',
@@ -443,7 +452,15 @@ export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly n
   const faces = await db
     .selectFrom('face_detection_events as f')
     .leftJoin('known_persons as p', 'p.id', 'f.person_id')
-    .select(['f.detection_id', 'f.similarity', 'f.named_similarity', 'f.is_unknown', 'p.member_id', 'p.auto_cluster'])
+    .select([
+      'f.detection_id',
+      'f.person_id',
+      'f.similarity',
+      'f.model_id',
+      'f.embedding',
+      'p.member_id',
+      'p.auto_cluster',
+    ])
     .where('f.detection_id', 'in', ids)
     .where('f.rejected', 'is', null)
     .execute();
@@ -458,19 +475,29 @@ export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly n
   const members = await membersByIds(db, [...memberIds]);
   const sightings = rows.map((r): PersonSighting => {
     const own = facesOf.get(r.id) ?? [];
-    const face = own.length === 1 ? own[0] : undefined; // none, or ambiguous
-    const named = face !== undefined && face.member_id !== null && face.auto_cluster === false;
+    const one = own.length === 1 ? own[0] : undefined; // none, or ambiguous
+    const named = one !== undefined && one.person_id !== null && one.auto_cluster === false;
+    const face =
+      one === undefined
+        ? null
+        : {
+            namedPersonId: named ? one.person_id : null,
+            namedMemberId: named ? one.member_id : null,
+            similarity: named ? one.similarity : null,
+            modelId: one.model_id,
+            vector: one.embedding === null ? null : bytesToVector(one.embedding),
+          };
     return {
       detectionId: r.id,
       frameIndex: r.frame_index,
       mediaFileId: r.media_file_id,
       cameraId: r.camera_id,
       detectedAt: r.detected_at,
+      bbox: { x: r.bbox_x, y: r.bbox_y, width: r.bbox_width, height: r.bbox_height },
+      vector: r.embedding === null ? null : bytesToVector(r.embedding),
       appearanceMemberId: r.member_id,
       appearanceSimilarity: r.member_id === null ? null : r.member_similarity,
-      faceMemberId: named ? face.member_id : null,
-      faceSimilarity: named ? face.similarity : null,
-      unknownFace: face?.is_unknown === true && face.named_similarity !== null && face.named_similarity < FACE_NOT_THEM,
+      face,
       entityId: r.entity_id,
       entitySimilarity: r.entity_similarity,
       entityMemberId: r.entity_member_id,
@@ -484,35 +511,70 @@ export async function sightingsOfDetections(db: DbOrTx, detectionIds: readonly n
   return { sightings, members };
 }
 
-/** Household members by id, with what the risk judgement needs (whether they have a face identity with vectors). */
+/** Household members by id, with what the risk judgement needs (their face identity's vectors included). */
 export async function membersByIds(db: DbOrTx, ids: readonly number[]): Promise<Map<number, MemberInfo>> {
   if (ids.length === 0) return new Map();
   const rows = await db
-    .selectFrom('household_members as m')
-    .select([
-      'm.id',
-      'm.name',
-      'm.trust_level',
-      'm.typical_schedule',
-      (eb) =>
-        eb
-          .exists(
-            eb
-              .selectFrom('known_persons as p')
-              .innerJoin('face_embeddings as fe', 'fe.person_id', 'p.id')
-              .select('fe.id')
-              .whereRef('p.member_id', '=', 'm.id'),
-          )
-          .as('has_face'),
-    ])
-    .where('m.id', 'in', [...ids])
+    .selectFrom('household_members')
+    .select(['id', 'name', 'trust_level', 'typical_schedule'])
+    .where('id', 'in', [...ids])
     .execute();
-  return new Map(
-    rows.map((m) => [
-      m.id,
-      { id: m.id, name: m.name, trust: m.trust_level, schedule: m.typical_schedule, hasFace: Boolean(m.has_face) },
-    ]),
-  );
+  const faces = await db
+    .selectFrom('face_embeddings as fe')
+    .innerJoin('known_persons as p', 'p.id', 'fe.person_id')
+    .select(['p.member_id', 'fe.model_id', 'fe.embedding'])
+    .where('p.member_id', 'in', [...ids])
+    .execute();
+  const out = new Map<number, MemberInfo>();
+  for (const m of rows) {
+    out.set(m.id, { id: m.id, name: m.name, trust: m.trust_level, schedule: m.typical_schedule, faceVectors: [] });
+  }
+  for (const f of faces) {
+    if (f.member_id === null) continue;
+    out.get(f.member_id)?.faceVectors.push({ modelId: f.model_id, vector: bytesToVector(f.embedding) });
+  }
+  return out;
+}
+
+/**
+ * The newest detections that name a member by any evidence (a direct appearance match, a member's entity, a face
+ * of a named person who is a member), newest first; of one member and/or on one camera when given. What presence
+ * and "last recognised" judge with `attributeAll`, as the analysis does.
+ */
+export async function memberCandidateDetections(
+  db: DbOrTx,
+  options: { memberId?: number; cameraId?: string; limit: number },
+): Promise<number[]> {
+  let appearance = db
+    .selectFrom('reid_embeddings as r')
+    .leftJoin('entities as e', 'e.id', 'r.entity_id')
+    .select(['r.detection_id as id', 'r.detected_at as at']);
+  let face = db
+    .selectFrom('face_detection_events as f')
+    .innerJoin('known_persons as p', 'p.id', 'f.person_id')
+    .select(['f.detection_id as id', 'f.detected_at as at'])
+    .where('p.auto_cluster', '=', false)
+    .where('f.rejected', 'is', null);
+  const { memberId, cameraId } = options;
+  if (memberId === undefined) {
+    appearance = appearance.where((eb) =>
+      eb.or([eb('r.member_id', 'is not', null), eb('e.member_id', 'is not', null)]),
+    );
+    face = face.where('p.member_id', 'is not', null);
+  } else {
+    appearance = appearance.where((eb) => eb.or([eb('r.member_id', '=', memberId), eb('e.member_id', '=', memberId)]));
+    face = face.where('p.member_id', '=', memberId);
+  }
+  if (cameraId !== undefined) {
+    appearance = appearance.where('r.camera_id', '=', cameraId);
+    face = face.where('f.camera_id', '=', cameraId);
+  }
+  const [a, f] = await Promise.all([
+    appearance.orderBy('r.detected_at', 'desc').limit(options.limit).execute(),
+    face.orderBy('f.detected_at', 'desc').limit(options.limit).execute(),
+  ]);
+  const byTime = [...a, ...f].sort((x, y) => y.at.getTime() - x.at.getTime());
+  return [...new Set(byTime.map((r) => r.id))].slice(0, options.limit);
 }
 
 /** The zone permissions of the given zones: which members each admits, and when (null: any time). */

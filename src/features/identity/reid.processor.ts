@@ -138,7 +138,15 @@ export async function storeSightings(
         if (place.at < entity.firstSeenAt) entity.firstSeenAt = place.at;
         if (place.at > entity.lastSeenAt) entity.lastSeenAt = place.at;
         if (!entity.cameras.includes(place.cameraId)) entity.cameras = [...entity.cameras, place.cameraId];
-        entity.memberId = memberId ?? entity.memberId;
+        // An entity becomes a member's only when its own mean matches their gallery: a member's sighting never
+        // turns a stranger's entity into theirs (the stranger's next visit would then carry the member's name).
+        if (entity.memberId === null && memberId !== null) {
+          const theirs = bestMatch(
+            entity.vector,
+            members.filter((m) => m.key === memberId),
+          );
+          if (theirs !== undefined && theirs.similarity >= matching.memberThreshold) entity.memberId = memberId;
+        }
         await updateEntity(tx, entity);
       } else {
         const id = await insertEntity(tx, {
@@ -184,7 +192,8 @@ export async function storeSightings(
  * One frame's sightings matched to entities: every eligible (sighting, entity) pair at or above the same-person
  * threshold, best first, each sighting and each entity used once (two people in one frame are two entities). An
  * entity of a member is eligible to the sighting that matched that member directly, or, without a direct match, at
- * the member threshold; never to a sighting that matched another member. Pure.
+ * the member threshold; never to a sighting that matched another member. A member's sighting joins an unnamed
+ * entity only at the member threshold. Pure.
  */
 export function assignEntities<S extends { vector: Float32Array; memberId: number | null }>(
   sightings: readonly S[],
@@ -199,6 +208,9 @@ export function assignEntities<S extends { vector: Float32Array; memberId: numbe
       if (entity.memberId !== null && entity.memberId !== sighting.memberId) {
         if (sighting.memberId !== null || similarity < matching.memberThreshold) continue;
       }
+      // A member's sighting joins someone else's (unnamed) entity only when it is that close: otherwise it starts
+      // its own, named after them.
+      if (entity.memberId === null && sighting.memberId !== null && similarity < matching.memberThreshold) continue;
       pairs.push({ sighting, entity, similarity });
     }
   }

@@ -61,8 +61,8 @@ import {
   type VehicleInput,
   type ZonePermission,
 } from './household.repository.js';
-import { sightingsOfDetections } from './identity.repository.js';
-import { visitPeople } from './visit-people.js';
+import { lockIdentity, sightingsOfDetections } from './identity.repository.js';
+import { peopleThresholds, visitPeople } from './visit-people.js';
 
 /**
  * The identity feature's HTTP API: the household (members, their enrolment, vehicles, who may be in which zone),
@@ -754,6 +754,7 @@ function enrolmentRoutes(
     },
     async (request, reply) => {
       const result = await db.transaction().execute(async (tx) => {
+        await lockIdentity(tx); // checked and named under the lock: no worker relabels it in between
         const entity = await getEntity(tx, request.params.id);
         if (entity === undefined) throw notFound(`no entity with id ${request.params.id}`);
         const member = await getMember(tx, request.body.member_id);
@@ -1106,6 +1107,7 @@ function faceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       const person = await validated(() =>
         db.transaction().execute(async (tx) => {
+          await lockIdentity(tx); // no enrichment worker matches against the library while it changes
           const before = await personOr404(tx, request.params.id);
           const memberId = request.body.member_id;
           if (memberId !== undefined && memberId !== null) {
@@ -1155,6 +1157,7 @@ function faceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) =>
       validated(() =>
         db.transaction().execute(async (tx) => {
+          await lockIdentity(tx);
           const from = await personOr404(tx, request.params.id);
           if ((await getKnownPerson(tx, request.body.into)) === undefined) {
             throw badRequest('into', `into ${request.body.into} is not a person in the face library`);
@@ -1187,6 +1190,7 @@ function faceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       await db.transaction().execute(async (tx) => {
+        await lockIdentity(tx);
         const removed = await deletePerson(tx, request.params.id);
         if (removed === undefined) throw notFound(`no person with id ${request.params.id} in the face library`);
         await audit(request, 'delete', removed, tx, { face_vectors: removed.faceVectors });
@@ -1300,7 +1304,7 @@ function entityRoutes(app: FastifyInstance, ctx: ApiContext, config: Config): vo
     },
     async (request) => {
       const ids = await eventDetectionIdsOr404(db, request.params.id);
-      const people = visitPeople(await sightingsOfDetections(db, ids), config.identity.member_threshold);
+      const people = visitPeople(await sightingsOfDetections(db, ids), peopleThresholds(config));
       return {
         event_id: request.params.id,
         persons: people.persons,

@@ -153,6 +153,16 @@ for (const engine of ENGINES) {
       const replay = await recordEventAudit(db, { ...audit, analysisSource: 'rules_fallback', llmAttempts: 0 });
       expect(replay).toStrictEqual(stored);
       expect(await getEventAudit(db, id)).toStrictEqual(stored);
+      // The facts follow the latest analysis of the visit (a later one without facts keeps them).
+      const facts = async () =>
+        (await db.selectFrom('event_audits').select('facts').where('event_id', '=', id).executeTakeFirstOrThrow())
+          .facts;
+      await recordEventAudit(db, { ...audit, facts: { identity: [{ unknown: 0 }] } });
+      await recordEventAudit(db, { ...audit, facts: { identity: [{ unknown: 1 }] } });
+      expect(await facts()).toStrictEqual({ identity: [{ unknown: 1 }] });
+      await recordEventAudit(db, { ...audit, facts: null });
+      expect(await facts()).toStrictEqual({ identity: [{ unknown: 1 }] });
+      expect(await getEventAudit(db, id)).toStrictEqual(stored);
     });
   });
 }

@@ -163,6 +163,7 @@ describe('identity state payloads', () => {
   const now = new Date('2026-11-24T21:20:00.000Z');
   const sighting = (minutesAgo: number) => ({
     memberId: 3,
+    name: 'Carol',
     cameraId: 'front_door',
     detectedAt: new Date(now.getTime() - minutesAgo * 60_000),
     via: 'face' as const,

@@ -47,4 +47,14 @@ describe('assignEntities: one frame of sightings to the entities seen before', (
     expect(names(assignEntities([bob], [jane], MATCHING))).toStrictEqual({});
     expect(names(assignEntities([janeHerself], [jane], MATCHING))).toStrictEqual({ jane: 'jane' });
   });
+
+  it("a member's sighting joins a stranger's unnamed entity only at the member threshold", () => {
+    const strangers = entity('stranger', v(1, 0));
+    expect(
+      names(assignEntities([{ name: 'jane', vector: v(1, 1.2), memberId: 1 }], [strangers], MATCHING)),
+    ).toStrictEqual({});
+    expect(
+      names(assignEntities([{ name: 'jane', vector: v(1, 0.3), memberId: 1 }], [strangers], MATCHING)),
+    ).toStrictEqual({ jane: 'stranger' });
+  });
 });
