@@ -63,12 +63,23 @@ async function startAggregator(ctx: FeatureContext, stack: StopStack): Promise<B
   // With a frame processor enabled, detections reach the batch once enriched; by then they hold its results.
   const processors = ctx.contributions.frameProcessors.map((p) => p.name);
   const source = processors.length > 0 ? 'detection.enriched' : 'detection.created';
+  // A camera whose clock is not believed (the future, before 2000) is named in the log, once an hour per camera.
+  const clockWarned = new Map<string, number>();
+  const judgedAt = (d: { cameraId: string; detectedAt: Date }, arrived: number) => {
+    const sane = saneCaptureTime(d.detectedAt.getTime(), arrived);
+    if (sane.clamped && arrived - (clockWarned.get(d.cameraId) ?? Number.NEGATIVE_INFINITY) >= 3_600_000) {
+      clockWarned.set(d.cameraId, arrived);
+      ctx.log.warn(
+        { camera_id: d.cameraId, captured_at: d.detectedAt.toISOString() },
+        "the camera's capture time is not believed (in the future or before 2000): judged at arrival; set its clock",
+      );
+    }
+    return sane.at;
+  };
   const off = bus.on(source, async ({ detections }, meta) => {
     if (meta.remote) return; // batched by the process that detected (or enriched) it
     const arrived = clock.now();
-    await aggregator.add(
-      detections.map((d) => ({ ...batchable(d), capturedAt: saneCaptureTime(d.detectedAt.getTime(), arrived).at })),
-    );
+    await aggregator.add(detections.map((d) => ({ ...batchable(d), capturedAt: judgedAt(d, arrived) })));
   });
   stack.push('aggregator', async () => {
     off();

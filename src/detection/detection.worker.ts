@@ -89,7 +89,8 @@ async function processFile(
     media_file_id: row.id,
     file_path: row.path,
     file_type: path.extname(row.path).slice(1).toLowerCase() || null,
-    detected_at: row.captured_at,
+    // When the camera took it (EXIF, its name, else the file time): visits, night and schedules follow from it.
+    detected_at: row.taken_at ?? row.captured_at,
     object_type: d.label,
     confidence: d.confidence,
     bbox_x: Math.round(d.box.x),

@@ -1,3 +1,4 @@
+import { siteTimeZone } from '../config/site.js';
 import { defineFeature, type Feature, type FeatureContext } from '../feature.js';
 import type { StopStack } from '../lib/stop-stack.js';
 import { startRetentionSchedule } from '../ops/retention.js';
@@ -42,6 +43,7 @@ function startWatching(ctx: FeatureContext, stack: StopStack): void {
     clock,
     mediaRoot: config.media_root,
     limits: { maxFileBytes: config.ingest.max_file_mb * 1024 * 1024, maxPixels: config.ingest.max_pixels },
+    timeZone: siteTimeZone(config),
   });
   const watcher = new MediaWatcher({
     root: config.media_root,

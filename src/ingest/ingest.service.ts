@@ -1,6 +1,8 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
+import readExif from 'exif-reader';
 import { cameraForPath } from '../domain/camera-id.js';
+import { captureTimeOf, type WallTime } from '../domain/capture-time.js';
 import type { BusEvents } from '../domain/events.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
@@ -9,7 +11,7 @@ import type { DetectionJob, JobQueue } from '../queue/contracts.js';
 import { ensureCamera, touchCamera } from '../storage/camera.repository.js';
 import type { Db } from '../storage/database.js';
 import { addAlias, findMediaBySha, insertMediaFile, recordRejection } from '../storage/media-file.repository.js';
-import { inspectMediaFile } from './inspect-file.js';
+import { type InspectedMedia, inspectMediaFile } from './inspect-file.js';
 
 export interface IngestLimits {
   maxFileBytes: number;
@@ -24,6 +26,8 @@ export interface IngestDeps {
   clock: Clock;
   mediaRoot: string;
   limits: IngestLimits;
+  /** The site's IANA timezone: a camera's wall-clock times (EXIF without offset, file names) are read in it. */
+  timeZone: string;
 }
 
 export type IngestOutcome =
@@ -94,6 +98,7 @@ export class IngestService {
       width: info.width ?? null,
       height: info.height ?? null,
       captured_at: info.mtime,
+      ...takenAt(info, relPath, this.deps.timeZone, log),
       error_code: null,
       error: null,
       processed_at: null,
@@ -176,4 +181,40 @@ export class IngestService {
     this.deps.bus.emit('media.rejected', { mediaFileId: null, cameraId, path: relPath, code, reason });
     return { kind: 'rejected', code, reason };
   }
+}
+
+/**
+ * When the camera took the upload (`captureTimeOf`: EXIF, its name, its file time), as the row stores it. EXIF that
+ * cannot be read is logged and the next source used: a bad EXIF block never refuses an image.
+ */
+function takenAt(info: InspectedMedia, relPath: string, timeZone: string, log: Logger) {
+  let exif: { dateTimeOriginal?: WallTime; offset?: string } | undefined;
+  if (info.exif !== undefined) {
+    try {
+      const photo = readExif(info.exif).Photo;
+      const original = photo?.DateTimeOriginal;
+      exif = {
+        ...(original instanceof Date && Number.isFinite(original.getTime())
+          ? { dateTimeOriginal: wallTimeOfUtcFields(original) }
+          : {}),
+        ...(typeof photo?.OffsetTimeOriginal === 'string' ? { offset: photo.OffsetTimeOriginal } : {}),
+      };
+    } catch (error) {
+      log.debug({ path: relPath, err: error }, 'EXIF unreadable: the capture time comes from the name or file time');
+    }
+  }
+  const taken = captureTimeOf({ exif, relPath, fileTime: info.mtime.getTime(), timeZone });
+  return { taken_at: new Date(taken.at), taken_source: taken.source };
+}
+
+/** exif-reader gives a camera's wall time as a Date whose UTC fields are that wall time. */
+function wallTimeOfUtcFields(d: Date): WallTime {
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+  };
 }

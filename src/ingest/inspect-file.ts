@@ -40,6 +40,8 @@ export interface InspectedMedia {
   sha256: string;
   /** Displayed size (after EXIF orientation); images only. */
   width?: number;
+  /** The image's raw EXIF block, when it has one (capture time). */
+  exif?: Buffer;
   height?: number;
   mtime: Date;
 }
@@ -136,7 +138,7 @@ async function imageSize(
   filePath: string,
   realFile: string,
   maxPixels: number,
-): Promise<{ width: number; height: number } | RefusedMedia> {
+): Promise<{ width: number; height: number; exif: Buffer | undefined } | RefusedMedia> {
   let metadata: Metadata;
   try {
     // The pixel limit is checked below from the header, so the reason can name the dimensions.
@@ -156,7 +158,7 @@ async function imageSize(
         '(ingest.max_pixels); refused without decoding',
     );
   }
-  return { width, height };
+  return { width, height, exif: metadata.exif };
 }
 
 /** Content checks on an open handle: the file is read once; it must not change while being read. */
@@ -195,6 +197,7 @@ async function inspectContent(
     if ('ok' in size) return size;
     result.width = size.width;
     result.height = size.height;
+    if (size.exif !== undefined) result.exif = size.exif;
   }
   return result;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { detectionQueueOf, queueFactoryFor } from '../adapters.js';
 import type { Config } from '../config/schema.js';
+import { siteTimeZone } from '../config/site.js';
 import { detectionJobId, IngestService } from '../ingest/ingest.service.js';
 import { systemClock } from '../lib/clock.js';
 import { EventBus } from '../lib/event-bus.js';
@@ -98,6 +99,7 @@ export async function importCommand(
     clock: systemClock,
     mediaRoot: config.media_root,
     limits: { maxFileBytes: config.ingest.max_file_mb * 1024 * 1024, maxPixels: config.ingest.max_pixels },
+    timeZone: siteTimeZone(config),
   });
   const bar = createProgressBar({ out });
   try {

@@ -14,6 +14,9 @@ export interface MediaFileTable {
   width: number | null;
   height: number | null;
   captured_at: Date;
+  /** When the camera took it (EXIF, file name, else the file time); null on rows from before migration 0009. */
+  taken_at: Date | null;
+  taken_source: Generated<'exif' | 'file_name' | 'file_time'>;
   status: Generated<MediaStatus>;
   error_code: string | null;
   error: string | null;

@@ -43,7 +43,7 @@ describe.skipIf(skip !== undefined)('the same file seen twice', () => {
       duplicates.push(e.path);
     });
     const limits = { maxFileBytes: 10_000_000, maxPixels: 10_000_000 };
-    ingest = new IngestService({ db: t.store.db, queue, bus, log, clock, mediaRoot, limits });
+    ingest = new IngestService({ db: t.store.db, queue, bus, log, clock, mediaRoot, limits, timeZone: 'UTC' });
   });
   afterAll(async () => {
     await t?.dispose();

@@ -191,7 +191,7 @@ describe.skipIf(skipPg !== undefined)('import of an outside folder on pglite', (
     queue = new MemoryQueueFactory({ clock, log }).create<DetectionJob>('detection', { attempts: 3, backoffMs: 10 });
     const bus = new EventBus<BusEvents>(log);
     const limits = { maxFileBytes: 10_000_000, maxPixels: 10_000_000 };
-    ingest = new IngestService({ db: t.store.db, queue, bus, log, clock, mediaRoot, limits });
+    ingest = new IngestService({ db: t.store.db, queue, bus, log, clock, mediaRoot, limits, timeZone: 'UTC' });
     await image('Porch/a.jpg', 10);
     await image('Porch/2025/b.jpg', 20);
     await image('Porch/c.jpg', 30);

@@ -1,5 +1,6 @@
-import { rmSync, utimesSync } from 'node:fs';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/lib/logger.js';
@@ -86,6 +87,52 @@ for (const backends of BACKENDS) {
       expect(event).toMatchObject({ risk_score: 37, risk_level: 'medium' });
       expect(event.summary).toMatch(/ at night \(\w+ 02:00\)\.$/);
       expect(event.started_at.getTime()).toBe(Math.floor(twoAm / 1000) * 1000);
+
+      // A photo whose EXIF says 03:10 (the camera's local time, no offset written), and a camera that writes the time
+      // into the file name (03:20), both uploaded now, in the afternoon: judged at night, at those times.
+      const local = (instant: number) => new Date(instant + offsetHours * 3600_000);
+      const stamp = (instant: number, sep: string, dateSep = '') => {
+        const d = local(instant).toISOString();
+        return `${d.slice(0, 10).replaceAll('-', dateSep)}${sep}${d.slice(11, 19).replaceAll(':', sep === ' ' ? ':' : '')}`;
+      };
+      const threeTen = twoAm + 70 * 60_000;
+      const exifPhoto = await sharp(fixtureImage('person_astronaut.png'))
+        .resize(480)
+        .jpeg()
+        .withExif({ IFD2: { DateTimeOriginal: stamp(threeTen, ' ', ':') } })
+        .toBuffer();
+      mkdirSync(path.join(media, 'Side Gate'), { recursive: true });
+      writeFileSync(path.join(media, 'Side Gate', 'snapshot.jpg'), exifPhoto);
+      const threeTwenty = twoAm + 80 * 60_000;
+      const named = `Garage_00_${stamp(threeTwenty, '')}.jpg`;
+      mkdirSync(path.join(media, 'Garage'), { recursive: true });
+      await sharp(fixtureImage('person_astronaut.png'))
+        .resize(470)
+        .jpeg()
+        .toFile(path.join(media, 'Garage', named));
+      const judged = async (cameraId: string) =>
+        waitFor(
+          () => db.selectFrom('events').selectAll().where('camera_id', '=', cameraId).executeTakeFirst(),
+          20_000,
+          `the ${cameraId} event`,
+        );
+      const gate = await judged('side_gate');
+      expect(gate.started_at.getTime()).toBe(Math.floor(threeTen / 1000) * 1000);
+      expect(gate.summary).toMatch(/ at night \(\w+ 03:10\)\.$/);
+      const garage = await judged('garage');
+      expect(garage.started_at.getTime()).toBe(Math.floor(threeTwenty / 1000) * 1000);
+      expect(garage.summary).toMatch(/ at night \(\w+ 03:20\)\.$/);
+      const sources = await db
+        .selectFrom('media_files')
+        .select(['path', 'taken_source'])
+        .where('camera_id', 'in', ['side_gate', 'garage', 'back_door'])
+        .orderBy('path')
+        .execute();
+      expect(sources.map((m) => [m.path, m.taken_source])).toStrictEqual([
+        [`Back Door/${night}`, 'file_time'],
+        [`Garage/${named}`, 'file_name'],
+        ['Side Gate/snapshot.jpg', 'exif'],
+      ]);
 
       const seen = await db
         .selectFrom('cameras')
