@@ -3,6 +3,7 @@ import type { ScorerInput } from '../../src/analysis/rules-scorer.js';
 import type { AlertRecord, DetectionRecord, EventRecord } from '../../src/domain/events.js';
 import type { ZoneHit } from '../../src/domain/zones.js';
 import { feedbackFacts } from '../../src/features/owner-feedback/feedback-facts.js';
+import type { SystemHealth } from '../../src/mqtt/payloads.js';
 import type { NewEvent } from '../../src/storage/tables/event.table.js';
 
 /**
@@ -133,6 +134,24 @@ export function alertRecord(overrides: Partial<AlertRecord> = {}): AlertRecord {
     message: `alert ${id}`,
     cameraId: 'front_door',
     createdAt: new Date('2026-11-24T21:14:05.000Z'),
+    ...overrides,
+  };
+}
+
+/** A system health reading with everything idle, as the bridge's health source reports it; fields overridable. */
+export function systemHealth(overrides: Partial<SystemHealth> = {}): SystemHealth {
+  return {
+    version: '9.9.9',
+    uptimeS: 1,
+    queues: { detection: 0, analysis: 0 },
+    inferenceMs: { p50: null, p95: null },
+    deadLetters: 0,
+    camerasOnline: 0,
+    camerasTotal: 0,
+    llmReachable: null,
+    eventsToday: 0,
+    failedLogins: 0,
+    ingest: null,
     ...overrides,
   };
 }

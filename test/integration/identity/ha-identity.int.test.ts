@@ -12,10 +12,9 @@ import { EventBus } from '../../../src/lib/event-bus.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { MqttBridge } from '../../../src/mqtt/bridge.js';
 import { MqttConnection } from '../../../src/mqtt/client.js';
-import type { SystemHealth } from '../../../src/mqtt/payloads.js';
 import type { Db } from '../../../src/storage/database.js';
 import { eventToRecord, insertEventForBatch } from '../../../src/storage/event.repository.js';
-import { newEvent } from '../../support/builders.js';
+import { newEvent, systemHealth } from '../../support/builders.js';
 import { services } from '../../support/env.js';
 import { HomeAssistant, payloadsOf } from '../../support/home-assistant.js';
 import { clearRetained, readRetained, uniqueBaseTopic } from '../../support/mqtt-watcher.js';
@@ -38,19 +37,7 @@ if (skip) console.warn(`skipping Home Assistant identity tests: ${skip}`);
 const NOW = Date.parse('2026-11-24T21:16:00.000Z');
 const at = (iso: string) => new Date(iso);
 
-const HEALTH: SystemHealth = {
-  version: '9.9.9',
-  uptimeS: 1,
-  queues: { detection: 0, analysis: 0 },
-  inferenceMs: { p50: null, p95: null },
-  deadLetters: 0,
-  camerasOnline: 0,
-  camerasTotal: 0,
-  llmReachable: null,
-  eventsToday: 0,
-  failedLogins: 0,
-  ingest: null,
-};
+const HEALTH = systemHealth();
 
 // ---- identity rows, as the re-identification and face processors write them ---------------------------------
 

@@ -11,11 +11,10 @@ import { EventBus } from '../../../src/lib/event-bus.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { MqttBridge } from '../../../src/mqtt/bridge.js';
 import type { ConnectListener, MessageHandler, MqttPublisher, PublishOptions } from '../../../src/mqtt/client.js';
-import type { SystemHealth } from '../../../src/mqtt/payloads.js';
 import { getAlert, insertAlert } from '../../../src/storage/alert.repository.js';
 import { ensureCamera } from '../../../src/storage/camera.repository.js';
 import { insertEventForBatch } from '../../../src/storage/event.repository.js';
-import { eventRecord, newEvent } from '../../support/builders.js';
+import { eventRecord, newEvent, systemHealth } from '../../support/builders.js';
 import { seedDetections } from '../../support/seed.js';
 import { createTestStore, type TestStore } from '../../support/stores.js';
 
@@ -70,19 +69,13 @@ class RecordingPublisher implements MqttPublisher {
 
 const NOW = Date.parse('2026-11-24T21:16:00.000Z');
 
-const HEALTH: SystemHealth = {
-  version: '9.9.9',
+const HEALTH = systemHealth({
   uptimeS: 61,
   queues: { detection: 0, analysis: 1 },
-  inferenceMs: { p50: null, p95: null },
-  deadLetters: 0,
   camerasOnline: 1,
   camerasTotal: 1,
-  llmReachable: null,
   eventsToday: 1,
-  failedLogins: 0,
-  ingest: null,
-};
+});
 
 async function until(probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 10_000;
