@@ -63,7 +63,7 @@ async function startAggregator(ctx: FeatureContext, stack: StopStack): Promise<B
   // With a frame processor enabled, detections reach the batch once enriched; by then they hold its results.
   const processors = ctx.contributions.frameProcessors.map((p) => p.name);
   const source = processors.length > 0 ? 'detection.enriched' : 'detection.created';
-  // A camera whose clock is not believed (the future, before 2000) is named in the log, once an hour per camera.
+  // A camera whose clock is not believed (the future, before 2001) is named in the log, once an hour per camera.
   const clockWarned = new Map<string, number>();
   const judgedAt = (d: { cameraId: string; detectedAt: Date }, arrived: number) => {
     const sane = saneCaptureTime(d.detectedAt.getTime(), arrived);
@@ -71,7 +71,7 @@ async function startAggregator(ctx: FeatureContext, stack: StopStack): Promise<B
       clockWarned.set(d.cameraId, arrived);
       ctx.log.warn(
         { camera_id: d.cameraId, captured_at: d.detectedAt.toISOString() },
-        "the camera's capture time is not believed (in the future or before 2000): judged at arrival; set its clock",
+        "the camera's capture time is not believed (in the future or before 2001): judged at arrival; set its clock",
       );
     }
     return sane.at;

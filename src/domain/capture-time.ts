@@ -4,14 +4,15 @@ import { localTime } from './schedule.js';
  * When a picture was taken, as far as HSI can trust the camera's clock. An upload's capture time (today the file's
  * modification time, as the camera or its FTP client set it) is what events are judged by: a 02:00 picture
  * processed at noon after an outage is a night event. A camera clock can be wrong, though: a capture time later than
- * the upload's arrival (beyond a small tolerance for clocks running a little ahead) or before 2000 (a camera that
+ * the upload's arrival (beyond a small tolerance for clocks running a little ahead) or before 2001 (a camera that
  * lost its clock and counts from 1970) is not believed: arrival time stands in, and the caller may flag it.
  */
 
 /** A camera clock this far ahead of HSI's is still believed (NTP drift, a slow FTP upload). */
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 /** Capture times before this are a camera that lost its clock. */
-export const EARLIEST_CAPTURE_MS = Date.UTC(2000, 0, 1);
+/** Capture times before this are a camera that lost its clock (many restart at 2000-01-01, local time). */
+export const EARLIEST_CAPTURE_MS = Date.UTC(2001, 0, 1);
 
 export interface CaptureTime {
   /** Epoch ms to judge the picture by. */
@@ -73,14 +74,16 @@ export function wallTimeToInstant(w: WallTime, timeZone: string, offsetMinutes?:
     const local = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute);
     return Math.round((local - Math.floor(instant / MINUTE_MS) * MINUTE_MS) / MINUTE_MS);
   };
-  // The offset a little before (the earlier of an overlap) and at the first guess; the one that maps back wins.
-  const candidates = [offsetAt(asUtc - 12 * 60 * MINUTE_MS), offsetAt(asUtc), offsetAt(asUtc + 12 * 60 * MINUTE_MS)];
-  for (const offset of candidates) {
-    const instant = asUtc - offset * MINUTE_MS;
-    if (offsetAt(instant) === offset) return instant;
-  }
+  // The offsets a day before and after (no zone changes twice within two days, and none is more than 14 h from
+  // UTC): of those that map back to the wall time, the earliest instant (the first of an overlap).
+  const before = offsetAt(asUtc - 24 * 60 * MINUTE_MS);
+  const after = offsetAt(asUtc + 24 * 60 * MINUTE_MS);
+  const fits = [before, after]
+    .map((offset) => asUtc - offset * MINUTE_MS)
+    .filter((instant) => offsetAt(instant) === Math.round((asUtc - instant) / MINUTE_MS));
+  if (fits.length > 0) return Math.min(...fits);
   // In a gap (02:30 on a spring-forward night): read with the offset before it, which lands after the gap.
-  return asUtc - (candidates[0] ?? 0) * MINUTE_MS;
+  return asUtc - before * MINUTE_MS;
 }
 
 /** `+02:00`, `-0530`, `Z` as minutes east of UTC; undefined when it is none of those. */
@@ -98,48 +101,56 @@ export function parseUtcOffset(value: unknown): number | undefined {
 const two = '(\\d{2})';
 const year = '((?:19|20)\\d{2})';
 /**
- * Capture-time forms in camera file names and folders, tried in order on the path relative to the camera folder:
- * - `2023-11-15/001/jpg/14/30/22[M][0@0][0].jpg`: Dahua and Amcrest (date folder, then hour/minute/second);
- * - `2023-11-15/…/14.30.22-14.30.45[M][0@0][0].mp4`: Dahua and Amcrest clips (the start time);
+ * Capture-time forms of camera uploads. On the file name, tried in order:
  * - `…_20231115143022123_MOTION_DETECTION.jpg`: Hikvision (date, time and milliseconds, 17 digits);
- * - `…_00_20231115143022.jpg`: Reolink (14 digits);
- * - `MDAlarm_20231115-143022.jpg`, `Schedule_20231115-143022.jpg`: Foscam;
- * - `image20231115_143022.jpg`, `20231115_143022_1234.jpg`: Axis and most others (date, `_`, `-`, `T` or space,
- *   time).
+ * - `Front_00_20231115143022.jpg`: Reolink (14 digits);
+ * - `MDAlarm_20231115-143022.jpg`, `Schedule_20231115-143022.jpg`: Foscam; `20231115_143022[123].jpg` and
+ *   `20231115T143022` of many others (date, `_`, `-`, `T` or space, time, optional milliseconds);
+ * - `2023-11-15_14-30-22.jpg`, `2023-11-15 14.30.22.jpg`, `2023-11-15T14:30:22`: dashed dates with `-`, `.` or `:`
+ *   in the time.
+ * On the path's end (the file and its last folders): `2023-11-15/001/jpg/14/30/22[M][0@0][0].jpg` (Dahua and
+ * Amcrest snapshots: hour, minute and second as the last folders and the file) and
+ * `2023-11-15/…/14.30.22-14.30.45[M][0@0][0].mp4` (their clips: the start time). Then the folders, deepest first,
+ * with the file-name forms (an export folder named after a date speaks only for files that carry none).
  * A digit run is taken only where it stands apart (not inside a longer number) and names a real date and time.
  */
-const FILE_NAME_FORMS: readonly { pattern: RegExp; wall: (m: RegExpExecArray) => WallTime }[] = [
-  {
-    pattern: new RegExp(`(?:^|/)${year}-${two}-${two}/(?:[^/]+/)*?${two}/${two}/${two}(?:\\[|\\.)`),
-    wall: (m) => wall(m, [1, 2, 3, 4, 5, 6]),
-  },
-  {
-    pattern: new RegExp(`(?:^|/)${year}-${two}-${two}/(?:[^/]+/)*${two}\\.${two}\\.${two}-`),
-    wall: (m) => wall(m, [1, 2, 3, 4, 5, 6]),
-  },
-  {
-    pattern: new RegExp(`(?:^|[^0-9])${year}${two}${two}${two}${two}${two}(?:\\d{3})?(?![0-9])`),
-    wall: (m) => wall(m, [1, 2, 3, 4, 5, 6]),
-  },
-  {
-    pattern: new RegExp(`(?:^|[^0-9])${year}${two}${two}[-_T ]${two}${two}${two}(?![0-9])`),
-    wall: (m) => wall(m, [1, 2, 3, 4, 5, 6]),
-  },
+const NAME_FORMS: readonly RegExp[] = [
+  new RegExp(`(?:^|[^0-9])${year}${two}${two}${two}${two}${two}(?:\\d{3})?(?![0-9])`),
+  new RegExp(`(?:^|[^0-9])${year}${two}${two}[-_T ]${two}${two}${two}(?:\\d{3})?(?![0-9])`),
+  new RegExp(`(?:^|[^0-9])${year}-${two}-${two}[-_T ]${two}[-.:]${two}[-.:]${two}(?![0-9])`),
+];
+const PATH_END_FORMS: readonly RegExp[] = [
+  new RegExp(`(?:^|/)${year}-${two}-${two}/(?:[^/]+/)*${two}/${two}/${two}(?:\\[[^/]*|\\.[^/]*)$`),
+  new RegExp(`(?:^|/)${year}-${two}-${two}/(?:[^/]+/)*${two}\\.${two}\\.${two}-[^/]*$`),
 ];
 
-function wall(m: RegExpExecArray, groups: readonly number[]): WallTime {
-  const [y, mo, d, h, mi, s] = groups.map((g) => Number(m[g]));
+function wall(m: RegExpExecArray): WallTime {
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((g) => Number(m[g]));
   return { year: y!, month: mo!, day: d!, hour: h!, minute: mi!, second: s! };
 }
 
-/** The camera's wall time in a file's path (relative to its camera folder), or undefined. Pure. */
-export function wallTimeFromFileName(relPath: string): WallTime | undefined {
-  const normalised = relPath.replaceAll('\\', '/');
-  for (const form of FILE_NAME_FORMS) {
-    const m = form.pattern.exec(normalised);
+function firstValid(text: string, forms: readonly RegExp[]): WallTime | undefined {
+  for (const form of forms) {
+    const m = form.exec(text);
     if (m === null) continue;
-    const w = form.wall(m);
+    const w = wall(m);
     if (validWallTime(w)) return w;
+  }
+  return undefined;
+}
+
+/**
+ * The camera's wall time in a file's path (relative to its camera folder), or undefined: the file name first, then
+ * the Dahua/Amcrest folder forms at the path's end, then the folders from the deepest. Pure.
+ */
+export function wallTimeFromFileName(relPath: string): WallTime | undefined {
+  const parts = relPath.replaceAll('\\', '/').split('/');
+  const name = parts.at(-1) ?? '';
+  const own = firstValid(name, NAME_FORMS) ?? firstValid(parts.join('/'), PATH_END_FORMS);
+  if (own !== undefined) return own;
+  for (const folder of parts.slice(0, -1).reverse()) {
+    const found = firstValid(folder, NAME_FORMS);
+    if (found !== undefined) return found;
   }
   return undefined;
 }
@@ -148,7 +159,7 @@ export function wallTimeFromFileName(relPath: string): WallTime | undefined {
  * When a picture was taken, as the camera says, best source first: EXIF DateTimeOriginal (at its OffsetTimeOriginal
  * when the camera wrote one, else in the site's timezone, as cameras keep local time), then a time in the file's
  * name or folders (site timezone), then the file's modification time. Garbage in one source falls through to the
- * next; what is implausible (the future, before 2000) is left to `saneCaptureTime`, which flags it. Pure.
+ * next; what is implausible (the future, before 2001) is left to `saneCaptureTime`, which flags it. Pure.
  */
 export function captureTimeOf(input: {
   exif?: { dateTimeOriginal?: WallTime; offset?: string };

@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import readExif from 'exif-reader';
 import { cameraForPath } from '../domain/camera-id.js';
-import { captureTimeOf, type WallTime } from '../domain/capture-time.js';
+import { captureTimeOf, saneCaptureTime, type WallTime } from '../domain/capture-time.js';
 import type { BusEvents } from '../domain/events.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/event-bus.js';
@@ -98,7 +98,7 @@ export class IngestService {
       width: info.width ?? null,
       height: info.height ?? null,
       captured_at: info.mtime,
-      ...takenAt(info, relPath, this.deps.timeZone, log),
+      ...takenAt(info, relPath, this.deps.timeZone, this.deps.clock.now(), log),
       error_code: null,
       error: null,
       processed_at: null,
@@ -184,19 +184,21 @@ export class IngestService {
 }
 
 /**
- * When the camera took the upload (`captureTimeOf`: EXIF, its name, its file time), as the row stores it. EXIF that
- * cannot be read is logged and the next source used: a bad EXIF block never refuses an image.
+ * When the camera took the upload (`captureTimeOf`: EXIF, its name, its file time), as the row stores it: judged
+ * once, here, so every reader (detections, Home Assistant, identity) sees the same time. A time that is not believed
+ * (in the future, before 2001: `saneCaptureTime`) is replaced by the arrival and stored as such. EXIF that cannot be
+ * read, or whose date is not a real one, is logged and the next source used: a bad EXIF block never refuses an image.
  */
-function takenAt(info: InspectedMedia, relPath: string, timeZone: string, log: Logger) {
+function takenAt(info: InspectedMedia, relPath: string, timeZone: string, arrived: number, log: Logger) {
   let exif: { dateTimeOriginal?: WallTime; offset?: string } | undefined;
   if (info.exif !== undefined) {
     try {
       const photo = readExif(info.exif).Photo;
       const original = photo?.DateTimeOriginal;
+      const wall =
+        original instanceof Date && Number.isFinite(original.getTime()) ? wallTimeOfUtcFields(original) : undefined;
       exif = {
-        ...(original instanceof Date && Number.isFinite(original.getTime())
-          ? { dateTimeOriginal: wallTimeOfUtcFields(original) }
-          : {}),
+        ...(wall !== undefined && stored(info.exif, wall) ? { dateTimeOriginal: wall } : {}),
         ...(typeof photo?.OffsetTimeOriginal === 'string' ? { offset: photo.OffsetTimeOriginal } : {}),
       };
     } catch (error) {
@@ -204,7 +206,18 @@ function takenAt(info: InspectedMedia, relPath: string, timeZone: string, log: L
     }
   }
   const taken = captureTimeOf({ exif, relPath, fileTime: info.mtime.getTime(), timeZone });
-  return { taken_at: new Date(taken.at), taken_source: taken.source };
+  const sane = saneCaptureTime(taken.at, arrived);
+  return { taken_at: new Date(sane.at), taken_source: sane.clamped ? ('arrival' as const) : taken.source };
+}
+
+/**
+ * Whether the EXIF block holds this wall time as written. exif-reader rolls impossible dates over (2023:02:30 is
+ * read as March 2nd, 25:61 as the next day's 02:01), so a date it returns is believed only when its text is there.
+ */
+function stored(exif: Buffer, w: WallTime): boolean {
+  const p = (n: number, width = 2) => String(n).padStart(width, '0');
+  const text = `${p(w.year, 4)}:${p(w.month)}:${p(w.day)} ${p(w.hour)}:${p(w.minute)}:${p(w.second)}`;
+  return exif.includes(Buffer.from(text, 'ascii'));
 }
 
 /** exif-reader gives a camera's wall time as a Date whose UTC fields are that wall time. */

@@ -16,7 +16,7 @@ export interface MediaFileTable {
   captured_at: Date;
   /** When the camera took it (EXIF, file name, else the file time); null on rows from before migration 0009. */
   taken_at: Date | null;
-  taken_source: Generated<'exif' | 'file_name' | 'file_time'>;
+  taken_source: Generated<'exif' | 'file_name' | 'file_time' | 'arrival'>;
   status: Generated<MediaStatus>;
   error_code: string | null;
   error: string | null;

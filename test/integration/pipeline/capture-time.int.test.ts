@@ -110,6 +110,19 @@ for (const backends of BACKENDS) {
         .resize(470)
         .jpeg()
         .toFile(path.join(media, 'Garage', named));
+      // EXIF that names no real date (rolled over by the reader to March 2nd) and EXIF from 2099: neither is believed.
+      for (const [camera, when] of [
+        ['Shed', '2023:02:30 14:00:00'],
+        ['Roof', '2099:01:01 03:00:00'],
+      ] as const) {
+        mkdirSync(path.join(media, camera), { recursive: true });
+        const photo = await sharp(fixtureImage('no_target_coffee.png'))
+          .resize(300 + camera.length)
+          .jpeg()
+          .withExif({ IFD2: { DateTimeOriginal: when } })
+          .toBuffer();
+        writeFileSync(path.join(media, camera, 'snap.jpg'), photo);
+      }
       const judged = async (cameraId: string) =>
         waitFor(
           () => db.selectFrom('events').selectAll().where('camera_id', '=', cameraId).executeTakeFirst(),
@@ -122,17 +135,30 @@ for (const backends of BACKENDS) {
       const garage = await judged('garage');
       expect(garage.started_at.getTime()).toBe(Math.floor(threeTwenty / 1000) * 1000);
       expect(garage.summary).toMatch(/ at night \(\w+ 03:20\)\.$/);
+      await waitForMedia(db, 'Shed/snap.jpg');
+      await waitForMedia(db, 'Roof/snap.jpg');
       const sources = await db
         .selectFrom('media_files')
-        .select(['path', 'taken_source'])
-        .where('camera_id', 'in', ['side_gate', 'garage', 'back_door'])
+        .select(['path', 'taken_source', 'taken_at', 'captured_at'])
+        .where('camera_id', 'in', ['side_gate', 'garage', 'back_door', 'shed', 'roof'])
         .orderBy('path')
         .execute();
       expect(sources.map((m) => [m.path, m.taken_source])).toStrictEqual([
         [`Back Door/${night}`, 'file_time'],
         [`Garage/${named}`, 'file_name'],
+        ['Roof/snap.jpg', 'arrival'],
+        ['Shed/snap.jpg', 'file_time'],
         ['Side Gate/snapshot.jpg', 'exif'],
       ]);
+      const roof = sources.find((m) => m.path === 'Roof/snap.jpg')!;
+      expect(roof.taken_at!.getTime()).toBeLessThanOrEqual(Date.now());
+      // The detections carry the time the camera took the picture.
+      const person = await db
+        .selectFrom('detections')
+        .select('detected_at')
+        .where('camera_id', '=', 'side_gate')
+        .executeTakeFirstOrThrow();
+      expect(person.detected_at.getTime()).toBe(Math.floor(threeTen / 1000) * 1000);
 
       const seen = await db
         .selectFrom('cameras')

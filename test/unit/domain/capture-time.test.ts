@@ -18,7 +18,7 @@ describe('saneCaptureTime', () => {
     expect(saneCaptureTime(EARLIEST_CAPTURE_MS, arrived)).toStrictEqual({ at: EARLIEST_CAPTURE_MS, clamped: false });
   });
 
-  it('takes arrival for a clock a little ahead, and flags one far ahead or from before 2000', () => {
+  it('takes arrival for a clock a little ahead, and flags one far ahead or from before 2001', () => {
     expect(saneCaptureTime(arrived + 60_000, arrived)).toStrictEqual({ at: arrived, clamped: false });
     expect(saneCaptureTime(arrived + FUTURE_TOLERANCE_MS + 1, arrived)).toStrictEqual({ at: arrived, clamped: true });
     expect(saneCaptureTime(Date.UTC(2099, 0, 1), arrived)).toStrictEqual({ at: arrived, clamped: true });
@@ -41,9 +41,14 @@ describe('capture time from the camera: EXIF, the file name, the file time', () 
     ['Reolink', 'Front_00_20231115143022.jpg'],
     ['Foscam alarm', 'MDAlarm_20231115-143022.jpg'],
     ['Foscam schedule', 'Schedule_20231115-143022.jpg'],
-    ['Axis', 'image20231115_143022.jpg'],
+    ['date_time with a prefix', 'image20231115_143022.jpg'],
     ['date_time_sequence', 'upload/20231115_143022_1234.jpg'],
+    ['date_time with milliseconds', 'Front.20231115_143022123.jpg'],
     ['ISO-like', 'cam 20231115T143022.jpg'],
+    ['dashed date, dashed time', '2023-11-15_14-30-22.jpg'],
+    ['dashed date, dotted time', 'image_2023-11-15 14.30.22.jpg'],
+    ['the file over its export folder', 'Export_20240101_120000/IMG_20231115_143022.jpg'],
+    ['a dated folder when the file has none', 'Export_20231115_143022/IMG_0001.jpg'],
   ])('reads %s names: %s', (_camera, name) => {
     expect(wallTimeFromFileName(name)).toStrictEqual(w(2023, 11, 15, 14, 30, 22));
   });
@@ -59,6 +64,10 @@ describe('capture time from the camera: EXIF, the file name, the file time', () 
     expect(wallTimeFromFileName(name)).toBeUndefined();
   });
 
+  it('reads the hour, minute and second of a Dahua path from its last folders and the file, not middle ones', () => {
+    expect(wallTimeFromFileName('2023-11-15/001/10/11/12/13.jpg')).toStrictEqual(w(2023, 11, 15, 11, 12, 13));
+  });
+
   it('reads a wall time in the site timezone, through daylight-saving changes', () => {
     expect(wallTimeToInstant(w(2026, 7, 1, 3, 10, 0), 'Europe/Berlin')).toBe(at('2026-07-01T01:10:00Z'));
     expect(wallTimeToInstant(w(2026, 1, 1, 3, 10, 0), 'America/New_York')).toBe(at('2026-01-01T08:10:00Z'));
@@ -66,6 +75,11 @@ describe('capture time from the camera: EXIF, the file name, the file time', () 
     expect(wallTimeToInstant(w(2026, 3, 29, 2, 30, 0), 'Europe/Berlin')).toBe(at('2026-03-29T01:30:00Z'));
     // 02:30 happens twice on the fall-back night: the earlier one (still CEST).
     expect(wallTimeToInstant(w(2026, 10, 25, 2, 30, 0), 'Europe/Berlin')).toBe(at('2026-10-25T00:30:00Z'));
+    // Zones a day ahead of UTC: Auckland's fall-back overlap (the earlier), its spring-forward gap (after it), and
+    // Chatham (+12:45/+13:45) on an ordinary night.
+    expect(wallTimeToInstant(w(2024, 4, 7, 2, 30, 0), 'Pacific/Auckland')).toBe(at('2024-04-06T13:30:00Z'));
+    expect(wallTimeToInstant(w(2024, 9, 29, 2, 30, 0), 'Pacific/Auckland')).toBe(at('2024-09-28T14:30:00Z'));
+    expect(wallTimeToInstant(w(2010, 4, 4, 2, 0, 0), 'Pacific/Chatham')).toBe(at('2010-04-03T12:15:00Z'));
     // A camera that wrote its offset is believed over the site's zone.
     expect(wallTimeToInstant(w(2026, 1, 1, 3, 10, 0), 'Europe/Berlin', 330)).toBe(at('2025-12-31T21:40:00Z'));
   });
